@@ -1,0 +1,99 @@
+"""Settings structs, one per area, with documented defaults.
+
+Every struct is frozen: settings are read and validated once at start-up
+(`config.load`), then passed around as plain values.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "CacheSettings",
+    "FetchSettings",
+    "LimitSettings",
+    "RedisSettings",
+    "S3Settings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+]
+
+
+class ServerSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # 0 = one worker per CPU core.
+    workers: int = 0
+    public_url: str = "http://127.0.0.1:8000"
+    # HMAC key for slugs; empty = a random per-data-dir secret is created on first start.
+    secret: str = ""
+    # Peers whose X-Forwarded-For is believed (CIDRs or addresses).
+    trusted_proxies: tuple[str, ...] = ()
+    log_level: str = "info"
+
+
+class S3Settings(msgspec.Struct, frozen=True, kw_only=True):
+    bucket: str = ""
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    prefix: str = ""
+    # Empty = the standard AWS chain (AWS_ACCESS_KEY_ID, profiles, instance roles).
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    max_attempts: int = 3
+    max_pool_connections: int = 64
+
+
+class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Local-disk root; used when no S3 bucket is configured.
+    data_dir: str = "./data"
+    s3: S3Settings = S3Settings()
+
+
+class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Empty = no Redis: in-process limits and caches only.
+    url: str = ""
+    socket_timeout: float = 0.25
+    connect_timeout: float = 0.25
+    # Circuit breaker: after `breaker_failures` consecutive errors, skip Redis for `breaker_reset` s.
+    breaker_failures: int = 3
+    breaker_reset: float = 2.0
+    # How often each worker reconciles its local /i/ limiter with Redis.
+    sync_interval: float = 0.05
+
+
+class LimitSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Per-client-IP GCRA on /i/: sustained requests per second and burst.
+    image_rate: float = 50.0
+    image_burst: int = 100
+
+
+class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Byte bound of the in-process hot-image LRU, per worker.
+    hot_bytes: int = 128 * 1024 * 1024
+    # Objects larger than this are streamed, never held in the hot cache.
+    hot_item_max_bytes: int = 8 * 1024 * 1024
+    # Entries in the slug -> metadata LRU.
+    meta_entries: int = 100_000
+    # Unknown slugs are remembered this long (also the 404's max-age).
+    negative_ttl: float = 30.0
+    negative_entries: int = 100_000
+    # How long metadata lives in Redis (it never changes for a slug).
+    redis_meta_ttl: int = 7 * 24 * 3600
+
+
+class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Development and tests only: let outbound fetches reach loopback/private addresses.
+    allow_private: bool = False
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    redis: RedisSettings = RedisSettings()
+    limits: LimitSettings = LimitSettings()
+    cache: CacheSettings = CacheSettings()
+    fetch: FetchSettings = FetchSettings()

@@ -1,0 +1,80 @@
+"""Semantic checks run once, after types are right: ranges, URLs, networks."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from config.names import env_name
+from config.settings import Settings
+
+__all__ = ["semantic_errors"]
+
+_LOG_LEVELS = {"debug", "info", "warning", "error"}
+
+
+def semantic_errors(s: Settings) -> list[str]:
+    errors: list[str] = []
+
+    def need(ok: bool, path: str, what: str) -> None:
+        if not ok:
+            errors.append(f"{env_name(path)}: expected {what}")
+
+    need(0 < s.server.port < 65536, "server.port", "a port between 1 and 65535")
+    need(0 <= s.server.workers <= 256, "server.workers", "0 (one per core) to 256")
+    need(
+        _http_url(s.server.public_url),
+        "server.public_url",
+        "an http(s) URL like https://og.example.com",
+    )
+    need(s.server.log_level in _LOG_LEVELS, "server.log_level", f"one of {sorted(_LOG_LEVELS)}")
+    for proxy in s.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            errors.append(
+                f"{env_name('server.trusted_proxies')}: {proxy!r} is not an address or CIDR"
+            )
+    need(bool(s.storage.data_dir), "storage.data_dir", "a directory path")
+    s3 = s.storage.s3
+    need(
+        not s3.endpoint_url or _http_url(s3.endpoint_url),
+        "storage.s3.endpoint_url",
+        "an http(s) URL",
+    )
+    need(not s3.prefix.startswith("/"), "storage.s3.prefix", "a key prefix without a leading '/'")
+    need(
+        bool(s3.access_key_id) == bool(s3.secret_access_key),
+        "storage.s3.access_key_id",
+        "OGEDGE_S3_ACCESS_KEY_ID and OGEDGE_S3_SECRET_ACCESS_KEY set together",
+    )
+    need(s3.connect_timeout > 0, "storage.s3.connect_timeout", "seconds > 0")
+    need(s3.read_timeout > 0, "storage.s3.read_timeout", "seconds > 0")
+    need(1 <= s3.max_attempts <= 10, "storage.s3.max_attempts", "1 to 10")
+    need(s3.max_pool_connections >= 1, "storage.s3.max_pool_connections", "at least 1")
+    r = s.redis
+    need(
+        not r.url or urlsplit(r.url).scheme in {"redis", "rediss", "unix"},
+        "redis.url",
+        "a redis://, rediss:// or unix:// URL",
+    )
+    need(r.socket_timeout > 0, "redis.socket_timeout", "seconds > 0")
+    need(r.connect_timeout > 0, "redis.connect_timeout", "seconds > 0")
+    need(r.breaker_failures >= 1, "redis.breaker_failures", "at least 1")
+    need(r.breaker_reset > 0, "redis.breaker_reset", "seconds > 0")
+    need(0 < r.sync_interval <= 5, "redis.sync_interval", "seconds in (0, 5]")
+    need(s.limits.image_rate > 0, "limits.image_rate", "requests per second > 0")
+    need(s.limits.image_burst >= 1, "limits.image_burst", "at least 1")
+    c = s.cache
+    need(c.hot_bytes >= 0, "cache.hot_bytes", "bytes >= 0 (0 disables the hot cache)")
+    need(c.hot_item_max_bytes > 0, "cache.hot_item_max_bytes", "bytes > 0")
+    need(c.meta_entries >= 1, "cache.meta_entries", "at least 1")
+    need(c.negative_ttl > 0, "cache.negative_ttl", "seconds > 0")
+    need(c.negative_entries >= 1, "cache.negative_entries", "at least 1")
+    need(c.redis_meta_ttl >= 1, "cache.redis_meta_ttl", "seconds >= 1")
+    return errors
+
+
+def _http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)

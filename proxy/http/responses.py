@@ -1,0 +1,42 @@
+"""Tiny ASGI senders for the hot path: no framework, headers as ready-made byte pairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = ["Headers", "Send", "send_error", "send_full"]
+
+Headers = list[tuple[bytes, bytes]]
+Send = Any  # the ASGI `send` callable
+
+
+async def send_full(send: Send, status: int, headers: Headers, body: bytes, head: bool) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
+
+
+def error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"success": False, "error": {"code": code, "message": message}})
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    head: bool,
+    extra: Headers | None = None,
+    cache: bytes = b"no-store",
+) -> None:
+    body = error_body(code, message)
+    headers: Headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"cache-control", cache),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    if extra:
+        headers.extend(extra)
+    await send_full(send, status, headers, body, head)

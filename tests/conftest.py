@@ -1,0 +1,45 @@
+"""Session-wide real dependencies. Each test gets isolation through its own bucket / key prefix."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.servers import MotoProcess, RedisProcess
+
+# Standard AWS variables for moto: any credentials work, and none may leak to a real account.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisProcess]:
+    server = RedisProcess().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def redis_process() -> Iterator[RedisProcess]:
+    """A private redis-server a test may stop, freeze and restart."""
+    server = RedisProcess().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoProcess]:
+    server = MotoProcess().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(moto_server: MotoProcess) -> str:
+    name = f"ogedge-{uuid.uuid4().hex[:12]}"
+    moto_server.create_bucket(name)
+    return name
