@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install what ogedge needs on Debian/Ubuntu: system packages (as root, only when missing),
+# then a virtualenv in .venv with the project. Shared by ./dev and the Dockerfile.
+#   scripts/install.sh run    runtime: Python 3.11+, fonts
+#   scripts/install.sh test   runtime + redis-server and the dev/test Python packages
+#   scripts/install.sh bench  test + nginx (the comparison baseline)
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+
+FONT_PKGS="fontconfig fonts-dejavu-core fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk"
+PY_PKGS="python3 python3-venv python3-pip ca-certificates"
+pkgs="$PY_PKGS $FONT_PKGS"
+[ "$mode" = test ] || [ "$mode" = bench ] && pkgs="$pkgs redis-server"
+[ "$mode" = bench ] && pkgs="$pkgs nginx"
+
+missing=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  done
+fi
+# A Python other than Debian's (pyenv, a container image) is fine when it is new enough.
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  missing=$(echo "$missing" | tr ' ' '\n' | grep -vxE 'python3|python3-venv|python3-pip' | tr '\n' ' ' || true)
+fi
+if [ -n "${missing// /}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install: apt-get install$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "install: missing system packages:$missing" >&2
+    echo "install: run as root on Debian/Ubuntu, or install them yourself (apt-get install$missing)" >&2
+    exit 1
+  fi
+fi
+
+extras=""
+[ "$mode" != run ] && extras="[dev]"
+stamp=".venv/.installed-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -c 'import litestar, granian, pyvips' || { echo "install: pip install failed" >&2; exit 1; }
+  rm -f .venv/.installed-"$mode"-* && touch "$stamp"
+fi
