@@ -1,0 +1,158 @@
+"""The per-client-IP limiter of `/i/`: a local GCRA on the hot path, reconciled with Redis in
+the background so every worker and node converges on one shared limit.
+
+Why not a Redis round trip per request: the hot path serves tens of thousands of requests per
+second per node, and one EVALSHA costs more than the rest of the request (see
+scripts/bench_limiter.py). So `check()` is synchronous and local. Every `sync_interval` the
+reconciler sends the counts each key was allowed since the last round to Redis ("sync" mode of
+gcra.lua, one pipelined round trip) and adopts the shared debt Redis returns.
+
+Accuracy. Over time the shared limit is exact: every allowed request is added to the shared
+TAT, and a client that was let through too often is denied until its debt is paid. In the
+short term each of N workers decides alone between syncs, so a client spreading requests over
+all of them can get up to about N * (rate * sync_interval) requests more than the limit per
+interval in steady state, and, when it arrives with a full bucket, up to N * burst at once
+(each worker grants its local burst before the first sync tells it about the others). With
+the defaults (50/s, burst 100, 50 ms) that is 2.5 requests per worker per interval.
+
+Redis down or frozen: the breaker opens, sync calls return at once, and each worker keeps
+enforcing the limit on its own (fail open with respect to Redis only). Counts that could not be
+synced are dropped rather than replayed later, when they would be debt for long-gone requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from config.settings import LimitSettings, RedisSettings
+from proxy.limits.breaker import CircuitBreaker
+from proxy.limits.decision import Decision
+from proxy.limits.gcra import LocalGCRA
+from proxy.limits.redis_gcra import RedisGCRA
+
+__all__ = ["IMAGE_SCOPE", "ImageLimiter", "NullReconciler", "Reconciler", "RedisReconciler"]
+
+log = logging.getLogger("ogedge.limits")
+
+IMAGE_SCOPE = "image"
+
+
+class Reconciler(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class NullReconciler:
+    """No Redis: the local limiter is the whole limit (one process, or per worker)."""
+
+    def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisReconciler:
+    """Every `interval` seconds: local counts -> Redis, shared debts -> local limiter."""
+
+    def __init__(
+        self, local: LocalGCRA, shared: RedisGCRA, interval: float, scope: str = IMAGE_SCOPE
+    ) -> None:
+        if not interval > 0:
+            raise ValueError(f"sync interval must be > 0 seconds, got {interval!r}")
+        self._local = local
+        self._shared = shared
+        self._interval = interval
+        self._scope = scope
+        self._task: asyncio.Task[None] | None = None
+        # Counters for metrics.
+        self.syncs = 0  # rounds that reached Redis
+        self.failed_syncs = 0  # rounds with counts that could not be synced (breaker or error)
+        self.dropped_counts = 0  # requests whose counts were dropped by those rounds
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="ogedge-limits-sync"
+            )
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        # Hand the last interval's counts over, so a rolling restart does not forget them;
+        # bounded like every call (and skipped at once if the breaker is open).
+        await self.sync_once()
+
+    async def sync_once(self) -> None:
+        counts = self._local.take_counts()
+        if not counts:
+            return
+        local = self._local
+        debts = await self._shared.sync(self._scope, counts, local.rate, local.burst)
+        if debts is None:
+            self.failed_syncs += 1
+            self.dropped_counts += sum(counts.values())
+            return
+        self.syncs += 1
+        now = time.monotonic()
+        for key, debt in debts.items():
+            local.absorb(key, debt, now)
+
+    async def _run(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.sync_once()
+            except Exception:
+                # A bug, not an outage (those are absorbed by RedisGCRA): keep the loop alive,
+                # and log once per streak rather than every interval.
+                if not failing:
+                    log.exception("rate-limit sync failed unexpectedly; retrying every interval")
+                failing = True
+            else:
+                failing = False
+
+
+class ImageLimiter:
+    """What the `/i/` hot path calls: `check(ip)` is synchronous, local, and never awaits."""
+
+    def __init__(self, local: LocalGCRA, reconciler: Reconciler | None = None) -> None:
+        self.local = local
+        self.reconciler: Reconciler = reconciler or NullReconciler()
+
+    @classmethod
+    def from_settings(
+        cls,
+        limits: LimitSettings,
+        redis_settings: RedisSettings,
+        redis: Redis | None,
+        breaker: CircuitBreaker,
+        max_keys: int = 100_000,
+    ) -> ImageLimiter:
+        local = LocalGCRA(limits.image_rate, limits.image_burst, max_keys)
+        if redis is None:
+            return cls(local)
+        shared = RedisGCRA(redis, breaker, redis_settings.socket_timeout)
+        return cls(local, RedisReconciler(local, shared, redis_settings.sync_interval))
+
+    def check(self, key: str) -> Decision:
+        return self.local.check(key)
+
+    def start(self) -> None:
+        """Start background reconciliation (needs a running event loop when Redis is used)."""
+        self.reconciler.start()
+
+    async def stop(self) -> None:
+        await self.reconciler.stop()

@@ -1,0 +1,148 @@
+"""GCRA shared through Redis: one Lua script (gcra.lua), Redis's clock, one key per client.
+
+Every call is bounded twice: the client's socket timeouts catch a dead peer, and
+`asyncio.wait_for` catches a frozen one (a SIGSTOPped Redis keeps its TCP connections open and
+accepts new ones into the backlog, so the socket itself may never time out as a whole). Any
+error or timeout is reported to the circuit breaker; while it is open no call is attempted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.resources
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
+
+from proxy.limits.breaker import CircuitBreaker
+from proxy.limits.decision import Decision
+
+__all__ = ["SCRIPT", "RedisGCRA", "redis_key"]
+
+SCRIPT = importlib.resources.files("proxy.limits").joinpath("gcra.lua").read_text("utf-8")
+
+_US = 1_000_000
+# What "Redis is unavailable" looks like: its own errors, socket errors, and our deadline.
+_FAILURES = (RedisError, OSError, TimeoutError)
+
+T = TypeVar("T")
+
+
+def redis_key(scope: str, key: str) -> str:
+    # Everything in the braces is the hash tag: each client's key lands on one Cluster slot,
+    # and the single-key script never crosses slots.
+    return f"ogedge:rl:{{{scope}:{key}}}"
+
+
+def _args(rate: float, burst: int) -> tuple[float, float]:
+    if not rate > 0 or burst < 1:
+        raise ValueError(f"need rate > 0 and burst >= 1, got rate={rate!r} burst={burst!r}")
+    interval = _US / rate
+    return interval, burst * interval
+
+
+class RedisGCRA:
+    """Strict per-request limiting (`acquire`) and batched reconciliation (`sync`) on Redis."""
+
+    def __init__(self, client: Redis, breaker: CircuitBreaker, timeout: float = 0.25) -> None:
+        self._client = client
+        self._breaker = breaker
+        self._timeout = timeout
+        # Registered once: EVALSHA, and on NOSCRIPT (a restarted or failed-over Redis) redis-py
+        # loads the source and retries.
+        self._script = client.register_script(SCRIPT)
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    async def acquire(
+        self, scope: str, key: str, rate: float, burst: int, cost: int = 1
+    ) -> Decision | None:
+        """Apply `cost` requests if within the limit. None when Redis is unavailable or the
+        breaker is open: the caller chooses between failing open and answering 503."""
+        interval, tolerance = _args(rate, burst)
+        raw = await self._call(
+            lambda: self._script(
+                keys=[redis_key(scope, key)], args=[interval, tolerance, cost, "check"]
+            )
+        )
+        if raw is None:
+            return None
+        allowed, remaining, retry_us, reset_us = (int(v) for v in raw)
+        return Decision(
+            allowed == 1, burst, remaining, retry_us / _US, reset_us / _US, tolerance / _US
+        )
+
+    async def sync(
+        self, scope: str, counts: dict[str, int], rate: float, burst: int
+    ) -> dict[str, float] | None:
+        """Add requests already served (key -> count) and return each key's shared debt in
+        seconds (TAT - now, Redis's clock). One pipelined round trip for all keys. None when
+        Redis is unavailable or the breaker is open."""
+        if not counts:
+            return {}
+        interval, tolerance = _args(rate, burst)
+        keys = list(counts)
+        raw = await self._call(
+            lambda: self._sync_pipeline(scope, keys, counts, interval, tolerance)
+        )
+        if raw is None:
+            return None
+        return {key: int(reply[3]) / _US for key, reply in zip(keys, raw, strict=True)}
+
+    async def _sync_pipeline(
+        self,
+        scope: str,
+        keys: list[str],
+        counts: dict[str, int],
+        interval: float,
+        tolerance: float,
+    ) -> list[Any]:
+        replies = await self._run_sync(scope, keys, counts, interval, tolerance)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            # A restarted or flushed Redis: load the script and rerun exactly the calls that
+            # did not run, so no count is applied twice.
+            self._script.sha = await self._client.script_load(SCRIPT)
+            again = [keys[i] for i in missing]
+            for i, reply in zip(
+                missing,
+                await self._run_sync(scope, again, counts, interval, tolerance),
+                strict=True,
+            ):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def _run_sync(
+        self,
+        scope: str,
+        keys: list[str],
+        counts: dict[str, int],
+        interval: float,
+        tolerance: float,
+    ) -> list[Any]:
+        # Plain EVALSHA in a non-transactional pipeline, not the Script object: a pipeline that
+        # knows its scripts sends SCRIPT EXISTS first, a second round trip on every sync.
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.evalsha(
+                self._script.sha, 1, redis_key(scope, key), interval, tolerance, counts[key], "sync"
+            )
+        return list(await pipe.execute(raise_on_error=False))
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        if not self._breaker.allow():
+            return None
+        try:
+            result = await asyncio.wait_for(call(), self._timeout)
+        except _FAILURES as exc:
+            self._breaker.failure(exc)
+            return None
+        self._breaker.success()
+        return result

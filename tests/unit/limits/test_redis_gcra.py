@@ -1,0 +1,173 @@
+"""gcra.lua against a real redis-server, through RedisGCRA."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+from redis.crc import key_slot
+
+from proxy.limits import BreakerState, CircuitBreaker, RedisGCRA, redis_key
+from tests.support.servers import RedisProcess
+from tests.unit.limits.conftest import TIMEOUT, make_client
+
+
+def gcra(client: Redis, failures: int = 3, reset: float = 2.0) -> RedisGCRA:
+    return RedisGCRA(client, CircuitBreaker(failures, reset), timeout=TIMEOUT)
+
+
+async def test_strict_limit_is_shared_across_connections(
+    redis_a: Redis, redis_b: Redis, scope: str
+) -> None:
+    a, b = gcra(redis_a), gcra(redis_b)
+    decisions = []
+    for i in range(7):
+        node = a if i % 2 == 0 else b
+        decision = await node.acquire(scope, "198.51.100.7", rate=1, burst=5)
+        assert decision is not None
+        decisions.append(decision)
+    assert [d.allowed for d in decisions] == [True] * 5 + [False] * 2
+    assert [d.remaining for d in decisions] == [4, 3, 2, 1, 0, 0, 0]
+    assert all(d.limit == 5 and d.window == pytest.approx(5) for d in decisions)
+    # Denied one second's worth of interval from the bucket's edge, minus the time spent.
+    assert 0.5 < decisions[-1].retry_after <= 1.0
+    assert 4.5 < decisions[-1].reset_after <= 5.0
+    # Another client is untouched.
+    other = await b.acquire(scope, "198.51.100.8", rate=1, burst=5)
+    assert other is not None and other.remaining == 4
+
+
+async def test_refills_at_rate_on_redis_clock(redis_a: Redis, scope: str) -> None:
+    g = gcra(redis_a)
+    for _ in range(2):
+        assert (await g.acquire(scope, "k", rate=20, burst=2)) is not None
+    denied = await g.acquire(scope, "k", rate=20, burst=2)
+    assert denied is not None and not denied.allowed
+    assert 0 < denied.retry_after <= 0.05
+    await asyncio.sleep(denied.retry_after + 0.01)
+    again = await g.acquire(scope, "k", rate=20, burst=2)
+    assert again is not None and again.allowed
+
+
+async def test_cost_counts_n_requests_and_never_exceeds_burst(redis_a: Redis, scope: str) -> None:
+    g = gcra(redis_a)
+    d = await g.acquire(scope, "k", rate=1, burst=10, cost=7)
+    assert d is not None and d.allowed and d.remaining == 3
+    d = await g.acquire(scope, "k", rate=1, burst=10, cost=4)
+    assert d is not None and not d.allowed  # not applied at all: 3 are still left
+    d = await g.acquire(scope, "k", rate=1, burst=10, cost=3)
+    assert d is not None and d.allowed and d.remaining == 0
+
+
+async def test_keys_use_a_hash_tag_and_expire_when_full(redis_a: Redis, scope: str) -> None:
+    key = redis_key(scope, "2001:db8::/64")
+    assert key == f"ogedge:rl:{{{scope}:2001:db8::/64}}"
+    assert key_slot(key.encode()) == key_slot(f"{scope}:2001:db8::/64".encode())
+    g = gcra(redis_a)
+    d = await g.acquire(scope, "2001:db8::/64", rate=10, burst=3)
+    assert d is not None
+    ttl_ms = await redis_a.pttl(key)
+    # Lives exactly until the bucket is full again (one interval here), not forever.
+    assert 0 < ttl_ms <= 100
+    assert ttl_ms <= d.reset_after * 1000 + 1
+    await asyncio.sleep(0.15)
+    assert await redis_a.exists(key) == 0
+
+
+async def test_sync_always_adds_and_returns_shared_debt(
+    redis_a: Redis, redis_b: Redis, scope: str
+) -> None:
+    a, b = gcra(redis_a), gcra(redis_b)
+    debts = await a.sync(scope, {"x": 3, "y": 1}, rate=10, burst=5)
+    assert debts is not None
+    assert debts["x"] == pytest.approx(0.3, abs=0.02)
+    assert debts["y"] == pytest.approx(0.1, abs=0.02)
+    # Another node served 5 more: beyond the tolerance, still added (they were served).
+    debts = await b.sync(scope, {"x": 5}, rate=10, burst=5)
+    assert debts is not None and debts["x"] == pytest.approx(0.8, abs=0.02)
+    # So strict mode now denies until the debt is back within tolerance.
+    d = await a.acquire(scope, "x", rate=10, burst=5)
+    assert d is not None and not d.allowed
+    assert d.retry_after == pytest.approx(0.4, abs=0.05)
+    ttl = await redis_a.pttl(redis_key(scope, "x"))
+    assert 700 < ttl <= 800
+    assert await a.sync(scope, {}, rate=10, burst=5) == {}
+
+
+async def test_script_is_reloaded_after_a_flush(redis_a: Redis, scope: str) -> None:
+    g = gcra(redis_a)
+    assert await g.acquire(scope, "k", rate=10, burst=5) is not None
+    await redis_a.script_flush()
+    d = await g.acquire(scope, "k", rate=10, burst=5)
+    assert d is not None and d.remaining == 3
+    await redis_a.script_flush()
+    debts = await g.sync(scope, {"k": 2, "j": 1}, rate=10, burst=5)
+    # Applied exactly once each despite the NOSCRIPT round.
+    assert debts is not None
+    assert debts["k"] == pytest.approx(0.4, abs=0.05)
+    assert debts["j"] == pytest.approx(0.1, abs=0.02)
+    assert g.breaker.failures == 0
+
+
+async def test_stopped_redis_returns_none_and_opens_the_breaker(
+    redis_process: RedisProcess, scope: str
+) -> None:
+    client = make_client(redis_process.url)
+    g = gcra(client, failures=3, reset=60)
+    try:
+        assert await g.acquire(scope, "k", rate=1, burst=1) is not None
+        redis_process.stop()
+        for _ in range(3):
+            assert await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=1), 2) is None
+        assert g.breaker.state is BreakerState.OPEN
+        assert g.breaker.failures == 3
+        # Open: not even attempted.
+        assert await g.sync(scope, {"k": 1}, rate=1, burst=1) is None
+        assert g.breaker.skipped == 1
+    finally:
+        await client.aclose()
+
+
+async def test_frozen_redis_costs_a_bounded_wait_then_nothing(
+    redis_process: RedisProcess, scope: str
+) -> None:
+    client = make_client(redis_process.url)
+    g = gcra(client, failures=2, reset=0.5)
+    loop = asyncio.get_running_loop()
+    try:
+        assert await g.sync(scope, {"k": 1}, rate=1, burst=5) is not None
+        redis_process.freeze()
+        for call in (
+            g.acquire(scope, "k", rate=1, burst=5),
+            g.sync(scope, {"k": 1}, rate=1, burst=5),
+        ):
+            started = loop.time()
+            assert await asyncio.wait_for(call, 2) is None  # hang guard, not a speed test
+            assert loop.time() - started < 2
+        assert g.breaker.state is BreakerState.OPEN
+        assert await g.acquire(scope, "k", rate=1, burst=5) is None
+        redis_process.thaw()
+        await asyncio.sleep(0.6)  # past reset: the next call is the probe
+        d = await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=5), 2)
+        assert d is not None and d.allowed
+        assert g.breaker.state is BreakerState.CLOSED
+    finally:
+        redis_process.thaw()
+        await client.aclose()
+
+
+async def test_deadline_holds_even_without_socket_timeouts(
+    redis_process: RedisProcess, scope: str
+) -> None:
+    # A client someone forgot to configure: only RedisGCRA's own deadline bounds the call.
+    client = Redis.from_url(redis_process.url)
+    g = gcra(client, failures=1, reset=60)
+    try:
+        assert await g.acquire(scope, "k", rate=1, burst=5) is not None
+        redis_process.freeze()
+        assert await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=5), 2) is None
+        assert g.breaker.state is BreakerState.OPEN
+    finally:
+        redis_process.thaw()
+        await client.aclose()
