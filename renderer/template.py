@@ -1,0 +1,303 @@
+"""Loading templates/*.toml and templates/palettes.toml into validated, per-kind layouts.
+
+A template is written once for the `og` canvas; the other kinds start from that layout with
+boxes scaled to their canvas and are then refined by `[kinds.<kind>…]` override tables.
+Everything is validated at load (types, unknown keys, references, boxes inside the canvas)
+and errors name the file, kind, layer and key, so a template typo fails at start-up, not on
+the thousandth render.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import re
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .colours import ROLES, Palette, parse_hex
+from .errors import TemplateError
+from .layout_model import (
+    IMAGE_FIELDS,
+    TEXT_FIELDS,
+    ImageLayer,
+    KindLayout,
+    Layer,
+    ShapeLayer,
+    TextLayer,
+)
+from .spec import KINDS
+
+__all__ = [
+    "RENDERER_REVISION",
+    "Template",
+    "TemplateSet",
+    "load_templates",
+    "registry",
+    "templates_dir",
+]
+
+#: Bumped when rendering code changes output for the same template files.
+RENDERER_REVISION = "1"
+BASE_KIND = "og"
+FONT_ROLES = ("$font", "$mono", "$serif", "$sans")
+
+
+def templates_dir() -> Path:
+    override = os.environ.get("OGEDGE_TEMPLATES_DIR")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    name: str
+    title: str
+    description: str
+    default_palette: str
+    default_font: str
+    version: str
+    fields: tuple[str, ...]
+    layouts: dict[str, KindLayout]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSet:
+    templates: dict[str, Template]
+    palettes: dict[str, Palette]
+
+
+def _scale_box(box: list[int], sx: float, sy: float, keep_aspect: bool) -> list[int]:
+    x, y, w, h = box
+    if keep_aspect:
+        s = min(sx, sy)
+        return [round(x * sx), round(y * sy), round(w * s), round(h * s)]
+    return [round(x * sx), round(y * sy), round(w * sx), round(h * sy)]
+
+
+def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
+    """The raw tables for one kind: base layout scaled, then the kind's overrides applied."""
+    base_w, base_h = KINDS[BASE_KIND]
+    width, height = KINDS[kind]
+    sx, sy = width / base_w, height / base_h
+    layers: list[dict[str, Any]] = copy.deepcopy(raw.get("layers", []))
+    stacks: dict[str, Any] = copy.deepcopy(raw.get("stacks", {}))
+    for i, layer in enumerate(layers):
+        layer.setdefault("id", layer.get("field") or f"{layer.get('type', 'layer')}{i}")
+        if isinstance(layer.get("box"), list) and len(layer["box"]) == 4:
+            square = layer.get("type") == "image" or layer.get("shape") == "circle"
+            layer["box"] = _scale_box(layer["box"], sx, sy, square)
+    for stack in stacks.values():
+        if isinstance(stack, dict) and isinstance(stack.get("box"), list):
+            stack["box"] = _scale_box(stack["box"], sx, sy, False)
+    background = copy.deepcopy(raw.get("background", {}))
+    overrides = raw.get("kinds", {}).get(kind, {})
+    unknown = set(overrides) - {"background", "layers", "stacks"}
+    if unknown:
+        raise TemplateError(f"{where}: kinds.{kind}: unknown key(s) {sorted(unknown)}")
+    background.update(overrides.get("background", {}))
+    by_id = {layer["id"]: layer for layer in layers}
+    for layer_id, patch in overrides.get("layers", {}).items():
+        if layer_id not in by_id:
+            raise TemplateError(f"{where}: kinds.{kind}.layers: no layer with id {layer_id!r}")
+        by_id[layer_id].update(patch)
+    for stack_id, patch in overrides.get("stacks", {}).items():
+        stacks.setdefault(stack_id, {}).update(patch)
+    return {
+        "width": width,
+        "height": height,
+        "background": background,
+        "layers": layers,
+        "stacks": stacks,
+        "output": raw.get("output", {}),
+    }
+
+
+def _explain(error: msgspec.ValidationError, merged: dict[str, Any]) -> str:
+    text = str(error)
+    match = re.search(r"at `\$\.layers\[(\d+)\]\.?(.*)`", text)
+    if match:
+        layer = merged["layers"][int(match.group(1))]
+        key = match.group(2) or "(layer)"
+        return f"layer {layer.get('id')!r}: key {key!r}: {text.split(' - at ')[0]}"
+    match = re.search(r"at `\$\.(.*)`", text)
+    where = match.group(1) if match else "(template)"
+    return f"key {where!r}: {text.split(' - at ')[0]}"
+
+
+def _check_colour(ref: str, where: str) -> None:
+    if ref.startswith("$"):
+        if ref[1:] not in ROLES:
+            raise TemplateError(f"{where}: unknown palette role {ref!r}; roles: {list(ROLES)}")
+        return
+    try:
+        parse_hex(ref)
+    except ValueError as exc:
+        raise TemplateError(f"{where}: {exc}") from None
+
+
+def _check_box(box: tuple[int, int, int, int], layout: KindLayout, where: str) -> None:
+    x, y, w, h = box
+    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > layout.width or y + h > layout.height:
+        raise TemplateError(
+            f"{where}: key 'box': {list(box)} is not inside the "
+            f"{layout.width}x{layout.height} canvas"
+        )
+
+
+def _check_layer(layer: Layer, layout: KindLayout, where: str) -> None:
+    _check_box(layer.box, layout, where)
+    if isinstance(layer, TextLayer):
+        if bool(layer.field) == bool(layer.text):
+            raise TemplateError(f"{where}: set exactly one of 'field' or 'text'")
+        if layer.field and layer.field not in TEXT_FIELDS:
+            raise TemplateError(f"{where}: key 'field': must be one of {list(TEXT_FIELDS)}")
+        if layer.size <= 0 or not 0 <= layer.min_size <= layer.size:
+            raise TemplateError(f"{where}: key 'min_size': need 0 <= min_size <= size, size > 0")
+        if layer.max_lines < 1 or not 0.8 <= layer.line_height <= 3:
+            raise TemplateError(f"{where}: key 'max_lines'/'line_height' out of range")
+        if layer.stack and layer.stack not in layout.stacks:
+            raise TemplateError(f"{where}: key 'stack': no stack named {layer.stack!r}")
+        if layer.font.startswith("$") and layer.font not in FONT_ROLES:
+            raise TemplateError(f"{where}: key 'font': use a family or one of {FONT_ROLES}")
+        _check_colour(layer.color, f"{where}: key 'color'")
+        if layer.chip:
+            _check_colour(layer.chip.color, f"{where}: key 'chip.color'")
+            _check_colour(layer.chip.border_color, f"{where}: key 'chip.border_color'")
+    elif isinstance(layer, ImageLayer):
+        for key, value in (("field", layer.field), ("fallback", layer.fallback)):
+            if value and value not in IMAGE_FIELDS:
+                raise TemplateError(f"{where}: key {key!r}: must be one of {list(IMAGE_FIELDS)}")
+        _check_colour(layer.border_color, f"{where}: key 'border_color'")
+        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
+            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
+    elif isinstance(layer, ShapeLayer):
+        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
+            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
+        _check_colour(layer.color, f"{where}: key 'color'")
+        if layer.color2:
+            _check_colour(layer.color2, f"{where}: key 'color2'")
+    if not isinstance(layer, ShapeLayer) and layer.when_missing is not None:
+        if layer.when_missing.field not in TEXT_FIELDS + IMAGE_FIELDS:
+            raise TemplateError(f"{where}: key 'when_missing.field': unknown field")
+        _check_box(layer.when_missing.box, layout, f"{where}: when_missing")
+
+
+def _check_layout(layout: KindLayout, where: str) -> None:
+    bg = layout.background
+    for ref in (bg.color, *bg.stops, *(g.color for g in bg.glows)):
+        _check_colour(ref, f"{where}: background")
+    if bg.type != "solid" and len(bg.stops) < 2:
+        raise TemplateError(f"{where}: background: key 'stops': need at least two colours")
+    if bg.image_field and bg.image_field not in IMAGE_FIELDS:
+        raise TemplateError(f"{where}: background: key 'image_field': unknown image field")
+    for name, stack in layout.stacks.items():
+        _check_box(stack.box, layout, f"{where}: stack {name!r}")
+    seen: set[str] = set()
+    for layer in layout.layers:
+        lw = f"{where}: layer {layer.id!r}"
+        if layer.id in seen:
+            raise TemplateError(f"{lw}: duplicate layer id")
+        seen.add(layer.id)
+        _check_layer(layer, layout, lw)
+    if not 0 <= layout.output.png_compression <= 9:
+        raise TemplateError(f"{where}: output: key 'png_compression': must be 0..9")
+
+
+def _load_template(path: Path, palettes: dict[str, Palette], salt: bytes) -> Template:
+    data = path.read_bytes()
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path.name}: not valid TOML: {exc}") from None
+    name = raw.get("name", path.stem)
+    if name != path.stem:
+        raise TemplateError(f"{path.name}: key 'name': must match the file name {path.stem!r}")
+    default_palette = raw.get("palette", "midnight")
+    if default_palette not in palettes:
+        raise TemplateError(f"{path.name}: key 'palette': unknown palette {default_palette!r}")
+    layouts: dict[str, KindLayout] = {}
+    for kind in KINDS:
+        where = f"{path.name}: kind {kind}"
+        merged = _merge_kind(raw, kind, where)
+        try:
+            layout = msgspec.convert(merged, KindLayout)
+        except msgspec.ValidationError as exc:
+            raise TemplateError(f"{where}: {_explain(exc, merged)}") from None
+        _check_layout(layout, where)
+        layouts[kind] = layout
+    fields = sorted(
+        {layer.field for layer in layouts[BASE_KIND].layers if isinstance(layer, TextLayer)}
+        | {layer.field for layer in layouts[BASE_KIND].layers if isinstance(layer, ImageLayer)}
+        | ({layouts[BASE_KIND].background.image_field} - {""}) - {""}
+    )
+    return Template(
+        name=name,
+        title=str(raw.get("title", name.title())),
+        description=str(raw.get("description", "")),
+        default_palette=default_palette,
+        default_font=str(raw.get("font", "Inter")),
+        version=hashlib.sha256(salt + data).hexdigest(),
+        fields=tuple(fields),
+        layouts=layouts,
+    )
+
+
+def _load_palettes(path: Path) -> dict[str, Palette]:
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TemplateError(f"{path.name}: cannot load palettes: {exc}") from None
+    palettes: dict[str, Palette] = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise TemplateError(f"{path.name}: {name!r} must be a table of colours")
+        missing = [role for role in ROLES if role not in table]
+        extra = [key for key in table if key not in ROLES]
+        if missing or extra:
+            raise TemplateError(
+                f"{path.name}: palette {name!r}: missing {missing}, unknown {extra}"
+            )
+        colours = []
+        for role in ROLES:
+            try:
+                colours.append((role, parse_hex(str(table[role]))))
+            except ValueError as exc:
+                raise TemplateError(f"{path.name}: palette {name!r}: key {role!r}: {exc}") from None
+        palettes[name] = Palette(name, tuple(colours))
+    return palettes
+
+
+def load_templates(directory: Path | None = None) -> TemplateSet:
+    """Load and validate every template and palette in `directory`."""
+    directory = directory or templates_dir()
+    palette_path = directory / "palettes.toml"
+    palettes = _load_palettes(palette_path)
+    salt = RENDERER_REVISION.encode() + hashlib.sha256(palette_path.read_bytes()).digest()
+    templates = {
+        path.stem: _load_template(path, palettes, salt)
+        for path in sorted(directory.glob("*.toml"))
+        if path.name != "palettes.toml"
+    }
+    if not templates:
+        raise TemplateError(f"{directory}: no templates found")
+    return TemplateSet(templates=templates, palettes=palettes)
+
+
+_lock = threading.Lock()
+_loaded: TemplateSet | None = None
+
+
+def registry() -> TemplateSet:
+    """The process-wide template set, loaded once (thread-safe)."""
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                _loaded = load_templates()
+    return _loaded
