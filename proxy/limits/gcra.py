@@ -59,6 +59,9 @@ class LocalGCRA:
     def __len__(self) -> int:
         return len(self._tats)
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._tats
+
     def check(self, key: str, now: float | None = None) -> Decision:
         """Allow or deny one request for `key` at `now` (time.monotonic() when omitted)."""
         if now is None:

@@ -11,9 +11,10 @@ Accuracy. Over time the shared limit is exact: every allowed request is added to
 TAT, and a client that was let through too often is denied until its debt is paid. In the
 short term each of N workers decides alone between syncs, so a client spreading requests over
 all of them can get up to about N * (rate * sync_interval) requests more than the limit per
-interval in steady state, and, when it arrives with a full bucket, up to N * burst at once
-(each worker grants its local burst before the first sync tells it about the others). With
-the defaults (50/s, burst 100, 50 ms) that is 2.5 requests per worker per interval.
+interval in steady state. A worker that has never seen a key asks Redis for its shared debt
+before deciding (`learn`, one bounded round trip per new key per worker), so a client that
+exhausted its burst on one node does not get a fresh burst from every other one. With the
+defaults (50/s, burst 100, 50 ms) the overshoot is 2.5 requests per worker per interval.
 
 Redis down or frozen: the breaker opens, sync calls return at once, and each worker keeps
 enforcing the limit on its own (fail open with respect to Redis only). Counts that could not be
@@ -44,15 +45,25 @@ IMAGE_SCOPE = "image"
 
 
 class Reconciler(Protocol):
+    # True when shared state lives elsewhere, so a new key is worth a `learn` first.
+    remote: bool
+
     def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def learn(self, key: str) -> None: ...
 
 
 class NullReconciler:
     """No Redis: the local limiter is the whole limit (one process, or per worker)."""
 
+    remote = False
+
     def start(self) -> None:
+        return None
+
+    async def learn(self, key: str) -> None:
         return None
 
     async def stop(self) -> None:
@@ -61,6 +72,8 @@ class NullReconciler:
 
 class RedisReconciler:
     """Every `interval` seconds: local counts -> Redis, shared debts -> local limiter."""
+
+    remote = True
 
     def __init__(
         self, local: LocalGCRA, shared: RedisGCRA, interval: float, scope: str = IMAGE_SCOPE
@@ -72,6 +85,7 @@ class RedisReconciler:
         self._interval = interval
         self._scope = scope
         self._task: asyncio.Task[None] | None = None
+        self._learning: set[str] = set()
         # Counters for metrics.
         self.syncs = 0  # rounds that reached Redis
         self.failed_syncs = 0  # rounds with counts that could not be synced (breaker or error)
@@ -108,6 +122,23 @@ class RedisReconciler:
         now = time.monotonic()
         for key, debt in debts.items():
             local.absorb(key, debt, now)
+
+    async def learn(self, key: str) -> None:
+        """Adopt the shared debt of a key this worker has not seen (a zero-cost sync).
+
+        Concurrent first requests for one key share a single call: the others decide on local
+        state at once rather than queue behind Redis.
+        """
+        if key in self._learning:
+            return
+        self._learning.add(key)
+        try:
+            local = self._local
+            debts = await self._shared.sync(self._scope, {key: 0}, local.rate, local.burst)
+        finally:
+            self._learning.discard(key)
+        if debts:
+            local.absorb(key, debts.get(key, 0.0), time.monotonic())
 
     async def _run(self) -> None:
         failing = False
@@ -148,7 +179,15 @@ class ImageLimiter:
         return cls(local, RedisReconciler(local, shared, redis_settings.sync_interval))
 
     def check(self, key: str) -> Decision:
+        """Decide on local state. Call `learn(key)` first when `knows(key)` is False."""
         return self.local.check(key)
+
+    def knows(self, key: str) -> bool:
+        """False when shared state for `key` may exist that this worker has not seen."""
+        return not self.reconciler.remote or key in self.local
+
+    async def learn(self, key: str) -> None:
+        await self.reconciler.learn(key)
 
     def start(self) -> None:
         """Start background reconciliation (needs a running event loop when Redis is used)."""

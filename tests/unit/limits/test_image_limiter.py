@@ -15,7 +15,9 @@ from proxy.limits import (
     BreakerState,
     CircuitBreaker,
     ImageLimiter,
+    LocalGCRA,
     NullReconciler,
+    RedisGCRA,
     RedisReconciler,
     redis_key,
 )
@@ -38,16 +40,23 @@ async def make_limiter() -> AsyncIterator[MakeLimiter]:
         rate: float,
         burst: int,
         breaker: CircuitBreaker | None = None,
-        scope: str = "image",
+        scope: str | None = None,
     ) -> ImageLimiter:
-        limiter = ImageLimiter.from_settings(
-            LimitSettings(image_rate=rate, image_burst=burst),
-            RedisSettings(url="redis://unused", socket_timeout=TIMEOUT, sync_interval=SYNC),
-            client,
-            breaker or CircuitBreaker(3, 0.5),
-        )
-        if isinstance(limiter.reconciler, RedisReconciler):
-            limiter.reconciler._scope = scope  # the session Redis is shared between tests
+        breaker = breaker or CircuitBreaker(3, 0.5)
+        if scope is None:
+            # As the app builds it (scope "image"): private Redis servers only.
+            limiter = ImageLimiter.from_settings(
+                LimitSettings(image_rate=rate, image_burst=burst),
+                RedisSettings(url="redis://unused", socket_timeout=TIMEOUT, sync_interval=SYNC),
+                client,
+                breaker,
+            )
+        else:
+            # On the shared session Redis each test limits its own scope.
+            assert client is not None
+            local = LocalGCRA(rate, burst)
+            shared = RedisGCRA(client, breaker, TIMEOUT)
+            limiter = ImageLimiter(local, RedisReconciler(local, shared, SYNC, scope))
         limiter.start()
         started.append(limiter)
         return limiter

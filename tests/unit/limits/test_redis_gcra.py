@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from proxy.limits import BreakerState, CircuitBreaker, RedisGCRA, redis_key
+from proxy.limits.redis_gcra import SYNC_CHUNK
 from tests.support.servers import RedisProcess
 from tests.unit.limits.conftest import TIMEOUT, make_client
 
@@ -171,3 +172,13 @@ async def test_deadline_holds_even_without_socket_timeouts(
     finally:
         redis_process.thaw()
         await client.aclose()
+
+
+async def test_a_large_round_is_synced_in_chunks(redis_a: Redis, scope: str) -> None:
+    g = gcra(redis_a)
+    counts = {f"10.9.{i // 256}.{i % 256}": 1 + i % 3 for i in range(2 * SYNC_CHUNK + 5)}
+    debts = await g.sync(scope, counts, rate=10, burst=5)
+    assert debts is not None and debts.keys() == counts.keys()
+    for key, n in counts.items():
+        assert debts[key] == pytest.approx(n / 10, abs=0.05)
+    assert g.breaker.failures == 0
