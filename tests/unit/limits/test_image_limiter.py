@@ -79,6 +79,7 @@ def test_check_is_synchronous() -> None:
 async def test_without_redis_it_is_a_local_limiter(make_limiter: MakeLimiter) -> None:
     limiter = make_limiter(None, rate=1, burst=3)
     assert isinstance(limiter.reconciler, NullReconciler)
+    assert limiter.knows(IP)  # nothing to learn: the hot path never awaits
     assert [limiter.check(IP).allowed for _ in range(4)] == [True, True, True, False]
     denied = limiter.check(IP)
     assert denied.retry_after > 0.5
@@ -112,15 +113,16 @@ async def test_a_worker_learns_a_burst_spent_elsewhere(
     b = make_limiter(redis_b, rate=1, burst=5, scope=scope)
     assert [a.check(IP).allowed for _ in range(6)] == [True] * 5 + [False]
     await asyncio.sleep(3 * SYNC)
-    # B has never seen this client, so its first request is its own decision (the documented
-    # first-interval overshoot); that request's sync brings back the debt spent on A.
-    assert b.check(IP).allowed
-    await asyncio.sleep(3 * SYNC)
+    # B has never seen this client: it learns the shared debt before its first decision,
+    # so the burst spent on A is not granted again.
+    assert not b.knows(IP)
+    await b.learn(IP)
+    assert b.knows(IP)
     denied = b.check(IP)
     assert not denied.allowed
-    # The shared debt is six intervals (5 on A, 1 on B); one more request needs a seventh
-    # within the tolerance of five, so two intervals (less the time spent) from now.
-    assert 1.5 < denied.retry_after <= 2.0
+    # The shared debt is five intervals, all of the tolerance: one more request needs about
+    # one interval (less the time spent) from now.
+    assert 0.5 < denied.retry_after <= 1.0
     assert not a.check(IP).allowed
 
 

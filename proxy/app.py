@@ -1,0 +1,61 @@
+"""create_app(settings): wiring only. /i/ goes to a lean ASGI endpoint in front of Litestar,
+which serves everything else (health, and the APIs layered on top)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+
+from config import Settings
+from proxy.health import healthz, readyz
+from proxy.http.client_ip import ClientIP
+from proxy.http.errors import exception_handlers
+from proxy.image import ImageEndpoint
+from proxy.lifespan import open_runtime
+
+__all__ = ["OgEdge", "create_app"]
+
+log = logging.getLogger("ogedge")
+
+
+class OgEdge:
+    """The ASGI application: a prefix check, then the hot path or Litestar."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.image: ImageEndpoint | None = None
+        self.litestar = Litestar(
+            route_handlers=[healthz, readyz],
+            lifespan=[self._lifespan],
+            exception_handlers=exception_handlers,
+            debug=False,
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        async with open_runtime(self.settings) as runtime:
+            app.state.runtime = runtime
+            self.image = ImageEndpoint(
+                runtime.catalog,
+                runtime.limiter,
+                ClientIP(self.settings.server.trusted_proxies),
+                self.settings.cache.negative_ttl,
+            )
+            try:
+                yield
+            finally:
+                self.image = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/i/") and self.image is not None:
+            await self.image(scope, receive, send)
+            return
+        await self.litestar(scope, receive, send)  # type: ignore[arg-type]
+
+
+def create_app(settings: Settings) -> OgEdge:
+    return OgEdge(settings)

@@ -1,0 +1,90 @@
+"""In-process caches of the hot path: card metadata with ready-made headers, hot bodies
+(byte-bounded LRU), and recently missed slugs (a TTL'd negative cache)."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+
+from cachetools import LRUCache, TTLCache
+
+from proxy.records import ImageMeta
+
+__all__ = ["Card", "HotCache"]
+
+_IMMUTABLE = b"public, max-age=31536000, immutable"
+
+
+class Card:
+    """One servable image: its metadata and the response headers built once, not per request."""
+
+    __slots__ = ("meta", "not_modified_headers", "ok_headers")
+
+    def __init__(self, meta: ImageMeta) -> None:
+        self.meta = meta
+        validators = [
+            (b"etag", meta.etag.encode("ascii")),
+            (b"last-modified", formatdate(meta.modified, usegmt=True).encode("ascii")),
+            (b"cache-control", _IMMUTABLE),
+        ]
+        # RFC 9110 §15.4.5: a 304 carries the validators and caching fields a 200 would have.
+        self.not_modified_headers = validators
+        self.ok_headers = [
+            (b"content-type", meta.content_type.encode("ascii")),
+            (b"content-length", str(meta.size).encode("ascii")),
+            (b"x-content-type-options", b"nosniff"),
+            *validators,
+        ]
+
+
+class HotCache:
+    """Per-worker memory: count-bounded cards, byte-bounded bodies, TTL'd misses.
+
+    Single event loop per worker, so no locks: nothing here awaits.
+    """
+
+    def __init__(
+        self,
+        hot_bytes: int,
+        item_max_bytes: int,
+        meta_entries: int,
+        negative_entries: int,
+        negative_ttl: float,
+    ) -> None:
+        self._cards: LRUCache[str, Card] = LRUCache(maxsize=meta_entries)
+        self._bodies: LRUCache[str, bytes] | None = (
+            LRUCache(maxsize=hot_bytes, getsizeof=len) if hot_bytes > 0 else None
+        )
+        self._missing: TTLCache[str, bool] = TTLCache(maxsize=negative_entries, ttl=negative_ttl)
+        self.item_max_bytes = min(item_max_bytes, hot_bytes)
+
+    def card(self, slug: str) -> Card | None:
+        return self._cards.get(slug)
+
+    def body(self, slug: str) -> bytes | None:
+        return None if self._bodies is None else self._bodies.get(slug)
+
+    def remember(self, slug: str, meta: ImageMeta) -> Card:
+        card = Card(meta)
+        self._cards[slug] = card
+        self._missing.pop(slug, None)
+        return card
+
+    def keep_body(self, slug: str, body: bytes) -> None:
+        if self._bodies is not None and len(body) <= self.item_max_bytes:
+            self._bodies[slug] = body
+
+    def is_missing(self, slug: str) -> bool:
+        return slug in self._missing
+
+    def mark_missing(self, slug: str) -> None:
+        self._missing[slug] = True
+
+    def forget(self, slug: str) -> None:
+        self._cards.pop(slug, None)
+        self._missing.pop(slug, None)
+        if self._bodies is not None:
+            self._bodies.pop(slug, None)
+
+    @property
+    def body_bytes(self) -> int:
+        return 0 if self._bodies is None else int(self._bodies.currsize)

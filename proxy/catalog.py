@@ -1,0 +1,117 @@
+"""Slug -> Card: what the hot path knows about a slug, from the cheapest place that knows it.
+
+Order: this worker's memory, its negative cache, Redis (shared by all nodes), then storage
+(the spec record, then a HEAD of the image), then the on-demand fallback render.
+Concurrent misses for one slug share a single lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+from proxy.cache import Card, HotCache
+from proxy.fallback import Fallback
+from proxy.metastore import MetaStore
+from proxy.records import ImageMeta, SpecRecord, etag_for, image_key, spec_key
+from proxy.storage.base import ObjectInfo, ObjectNotFound, Storage
+
+__all__ = ["Catalog", "meta_from_info"]
+
+# A spec record is a few hundred bytes; anything this large is not one of ours.
+_MAX_RECORD_BYTES = 256 * 1024
+_record_decoder = msgspec.json.Decoder(SpecRecord)
+
+
+class Catalog:
+    def __init__(
+        self, cache: HotCache, metastore: MetaStore, storage: Storage, fallback: Fallback
+    ) -> None:
+        self.cache = cache
+        self.metastore = metastore
+        self.storage = storage
+        self.fallback = fallback
+        self._inflight: dict[str, asyncio.Future[Card | None]] = {}
+
+    async def resolve(self, slug: str, fresh: bool = False) -> Card | None:
+        """The card for `slug`, or None if it does not exist. Raises StorageUnavailable.
+
+        `fresh` skips every cache (memory, negative, Redis) and asks storage again.
+        """
+        if fresh:
+            self.cache.forget(slug)
+        else:
+            card = self.cache.card(slug)
+            if card is not None:
+                return card
+            if self.cache.is_missing(slug):
+                return None
+        pending = self._inflight.get(slug)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Card | None] = asyncio.get_running_loop().create_future()
+        self._inflight[slug] = future
+        try:
+            card = await self._lookup(slug, fresh)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters may be none
+            raise
+        else:
+            future.set_result(card)
+            return card
+        finally:
+            del self._inflight[slug]
+
+    def forget(self, slug: str) -> None:
+        self.cache.forget(slug)
+
+    async def _lookup(self, slug: str, fresh: bool) -> Card | None:
+        meta = None if fresh else await self.metastore.get(slug)
+        if meta is None:
+            meta = await self._from_storage(slug)
+            if meta is None:
+                self.cache.mark_missing(slug)
+                return None
+            await self.metastore.put(slug, meta)
+        return self.cache.remember(slug, meta)
+
+    async def _from_storage(self, slug: str) -> ImageMeta | None:
+        try:
+            record = await self.read_record(slug)
+        except ObjectNotFound:
+            return None
+        key = image_key(slug, record.format)
+        try:
+            info = await self.storage.head(key)
+        except ObjectNotFound:
+            return await self.fallback.render(slug, record)
+        return meta_from_info(key, info)
+
+    async def read_record(self, slug: str) -> SpecRecord:
+        chunks: list[bytes] = []
+        size = 0
+        async with self.storage.open(spec_key(slug)) as (_info, body):
+            async for chunk in body:
+                size += len(chunk)
+                if size > _MAX_RECORD_BYTES:
+                    raise ObjectNotFound(f"spec record for {slug} is implausibly large")
+                chunks.append(chunk)
+        try:
+            return _record_decoder.decode(b"".join(chunks))
+        except msgspec.DecodeError as exc:
+            # A damaged record serves nothing rather than a 500 on every request.
+            raise ObjectNotFound(f"unreadable spec record for {slug}: {exc}") from exc
+
+
+def meta_from_info(key: str, info: ObjectInfo) -> ImageMeta:
+    created = info.metadata.get("created", "")
+    return ImageMeta(
+        key=key,
+        # Objects written by publish() carry their ETag; any other gets one from its identity.
+        etag=info.metadata.get("etag") or etag_for(f"{key}:{info.size}:{info.modified}".encode()),
+        size=info.size,
+        content_type=info.content_type,
+        modified=float(created) if created.isdigit() else float(int(info.modified)),
+    )

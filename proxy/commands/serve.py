@@ -1,0 +1,68 @@
+"""`ogedge serve`: validate settings, then run the app under Granian."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import config
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the HTTP server (Granian)")
+    p.add_argument("--host", help="address to bind (default from OGEDGE_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default from OGEDGE_PORT, 8000)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--config", help="TOML settings file (also OGEDGE_CONFIG)")
+    p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Flags become environment so every Granian worker loads the very same settings.
+    for flag, var in (
+        ("host", "OGEDGE_HOST"),
+        ("port", "OGEDGE_PORT"),
+        ("workers", "OGEDGE_WORKERS"),
+        ("config", "OGEDGE_CONFIG"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            os.environ[var] = str(value)
+    try:
+        settings = config.load()
+    except config.ConfigError as exc:
+        print(f"ogedge: {exc}", file=sys.stderr)
+        return 2
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+
+    server = settings.server
+    workers = server.workers or os.cpu_count() or 1
+    print(
+        f"ogedge: serving on http://{server.host}:{server.port} with {workers} worker(s); "
+        f"storage={'s3://' + settings.storage.s3.bucket if settings.storage.s3.bucket else settings.storage.data_dir} "
+        f"redis={'on' if settings.redis.url else 'off'}",
+        file=sys.stderr,
+        flush=True,
+    )
+    Granian(
+        "proxy.asgi:create",
+        factory=True,
+        address=server.host,
+        port=server.port,
+        interface=Interfaces.ASGI,
+        workers=1 if args.reload else workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        backlog=2048,
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=30,
+        reload=args.reload,
+    ).serve()
+    return 0

@@ -1,0 +1,72 @@
+"""Domain errors -> HTTP, in one place: every error body is {success: false, error: {...}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+__all__ = ["ApiError", "exception_handlers"]
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error a client caused or must retry, with the field it concerns."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
+
+
+def _body(code: str, message: str, field: str | None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"success": False, "error": error}
+
+
+def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
+    return Response(
+        _body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers
+    )
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = _CODES.get(exc.status_code, "error")
+    return Response(
+        _body(code, str(exc.detail), None), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def _bug(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return Response(
+        _body("internal_error", "internal error", None), status_code=HTTP_500_INTERNAL_SERVER_ERROR
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    ApiError: _api_error,
+    HTTPException: _http_error,
+    Exception: _bug,
+}

@@ -1,0 +1,151 @@
+"""GET/HEAD /i/<slug>: the hot path, a plain ASGI endpoint.
+
+Top to bottom: method -> client IP -> rate limit -> slug shape -> card (memory, Redis, storage,
+fallback render) -> conditional request (304) -> body from the hot cache -> body streamed from
+storage (kept in the hot cache when small).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.cache import Card
+from proxy.catalog import Catalog, meta_from_info
+from proxy.http.client_ip import ClientIP
+from proxy.http.conditional import is_not_modified
+from proxy.http.responses import Send, send_error, send_full
+from proxy.limits import ImageLimiter
+from proxy.records import SLUG_RE
+from proxy.storage.base import ObjectNotFound, StorageUnavailable
+
+__all__ = ["ImageEndpoint"]
+
+_ALLOW = [(b"allow", b"GET, HEAD")]
+_RETRY_SOON = [(b"retry-after", b"1")]
+_PREFIX_LEN = len("/i/")
+
+
+class ImageEndpoint:
+    def __init__(
+        self, catalog: Catalog, limiter: ImageLimiter, client_ip: ClientIP, negative_ttl: float
+    ) -> None:
+        self.catalog = catalog
+        self.limiter = limiter
+        self.client_ip = client_ip
+        self._not_found_cache = f"public, max-age={int(negative_ttl)}".encode("ascii")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        method = scope["method"]
+        head = method == "HEAD"
+        if not head and method != "GET":
+            await send_error(send, 405, "method_not_allowed", "use GET or HEAD", False, _ALLOW)
+            return
+
+        if_none_match = if_modified_since = forwarded_for = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+            elif name == b"x-forwarded-for":
+                forwarded_for = value.decode("latin-1")
+
+        client = scope.get("client")
+        ip = self.client_ip.resolve(client[0] if client else "unknown", forwarded_for)
+        key = ClientIP.limit_key(ip)
+        if not self.limiter.knows(key):
+            await self.limiter.learn(key)  # once per new client per worker
+        decision = self.limiter.check(key)
+        if not decision.allowed:
+            await send_error(
+                send,
+                429,
+                "rate_limited",
+                "too many image requests from this address",
+                head,
+                decision.headers(),
+            )
+            return
+
+        slug = scope["path"][_PREFIX_LEN:]
+        if SLUG_RE.fullmatch(slug) is None:
+            await send_error(
+                send, 404, "not_found", "no such image", head, cache=self._not_found_cache
+            )
+            return
+
+        try:
+            card = await self.catalog.resolve(slug)
+        except StorageUnavailable:
+            await send_error(
+                send, 503, "storage_unavailable", "image storage is unavailable", head, _RETRY_SOON
+            )
+            return
+        if card is None:
+            await send_error(
+                send, 404, "not_found", "no such image", head, cache=self._not_found_cache
+            )
+            return
+
+        meta = card.meta
+        if is_not_modified(if_none_match, if_modified_since, meta.etag, meta.modified):
+            await send_full(send, 304, card.not_modified_headers, b"", True)
+            return
+        if head:
+            await send_full(send, 200, card.ok_headers, b"", True)
+            return
+
+        body = self.catalog.cache.body(slug)
+        if body is not None:
+            await send_full(send, 200, card.ok_headers, body, False)
+            return
+        if await self._stream(slug, card, send):
+            return
+        # The cached metadata no longer matches storage (the image was deleted, or rendered
+        # again with other bytes): look again past every cache, which also corrects Redis;
+        # the lookup renders from the spec when the image is gone.
+        card = await self.catalog.resolve(slug, fresh=True)
+        if card is None:
+            await send_error(
+                send, 404, "not_found", "no such image", False, cache=self._not_found_cache
+            )
+        elif not await self._stream(slug, card, send):
+            await send_error(
+                send, 503, "image_unavailable", "image is being restored", False, _RETRY_SOON
+            )
+
+    async def _stream(self, slug: str, card: Card, send: Send) -> bool:
+        """Stream the body from storage; False when `card` is stale (nothing sent then)."""
+        catalog = self.catalog
+        keep = card.meta.size <= catalog.cache.item_max_bytes
+        parts: list[bytes] = []
+        started = False
+        try:
+            async with catalog.storage.open(card.meta.key) as (info, chunks):
+                if meta_from_info(card.meta.key, info) != card.meta:
+                    catalog.forget(slug)
+                    return False
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": card.ok_headers}
+                )
+                started = True
+                async for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if keep:
+                        parts.append(chunk)
+        except ObjectNotFound:
+            catalog.forget(slug)
+            return False
+        except StorageUnavailable:
+            if started:
+                # Never finish a truncated 200: raising after the start makes the server
+                # drop the connection, so the client sees an error, not a short image.
+                raise
+            await send_error(
+                send, 503, "storage_unavailable", "image storage is unavailable", False, _RETRY_SOON
+            )
+            return True
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if keep:
+            catalog.cache.keep_body(slug, b"".join(parts))
+        return True

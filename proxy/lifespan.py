@@ -1,0 +1,68 @@
+"""Everything a worker opens once and closes on shutdown: storage client, Redis pool, caches,
+limiter. Chosen by configuration here, so nothing later branches on settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from config import Settings
+from proxy.cache import HotCache
+from proxy.catalog import Catalog
+from proxy.fallback import Fallback, NoFallback
+from proxy.limits import CircuitBreaker, ImageLimiter
+from proxy.metastore import MetaStore, NoMetaStore, RedisMetaStore
+from proxy.storage import Storage, create_storage
+
+__all__ = ["Runtime", "open_runtime"]
+
+log = logging.getLogger("ogedge")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    storage: Storage
+    redis: Redis | None
+    breaker: CircuitBreaker
+    limiter: ImageLimiter
+    catalog: Catalog
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, fallback: Fallback | None = None
+) -> AsyncIterator[Runtime]:
+    async with AsyncExitStack() as stack:
+        storage = await create_storage(settings.storage)
+        stack.push_async_callback(storage.close)
+        rs = settings.redis
+        breaker = CircuitBreaker(rs.breaker_failures, rs.breaker_reset)
+        redis: Redis | None = None
+        metastore: MetaStore = NoMetaStore()
+        if rs.url:
+            # Short explicit timeouts: a dead or frozen Redis must cost milliseconds, not seconds.
+            redis = Redis.from_url(
+                rs.url,
+                socket_timeout=rs.socket_timeout,
+                socket_connect_timeout=rs.connect_timeout,
+                health_check_interval=30,
+            )
+            stack.push_async_callback(redis.aclose)
+            metastore = RedisMetaStore(
+                redis, breaker, settings.cache.redis_meta_ttl, rs.socket_timeout
+            )
+        limiter = ImageLimiter.from_settings(settings.limits, rs, redis, breaker)
+        limiter.start()
+        stack.push_async_callback(limiter.stop)
+        c = settings.cache
+        cache = HotCache(
+            c.hot_bytes, c.hot_item_max_bytes, c.meta_entries, c.negative_entries, c.negative_ttl
+        )
+        catalog = Catalog(cache, metastore, storage, fallback or NoFallback())
+        log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
+        yield Runtime(settings, storage, redis, breaker, limiter, catalog)

@@ -1,0 +1,277 @@
+"""The /i/<slug> hot path through the ASGI app (Litestar's test client), on local storage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+import config
+from proxy.app import create_app
+from proxy.records import ImageMeta, image_key, spec_key
+from proxy.storage.base import ObjectInfo, StorageUnavailable
+from tests.support.ogedge import png_bytes, seed
+
+SLUG = "AbCdEfGh1234"
+OTHER = "ZyXwVu987654"
+
+
+class CountingStorage:
+    """Wraps the real backend to count reads, and can be switched to fail like a dead endpoint."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.heads = 0
+        self.opens = 0
+        self.down = False
+
+    async def head(self, key: str) -> ObjectInfo:
+        self.heads += 1
+        if self.down:
+            raise StorageUnavailable("down")
+        result: ObjectInfo = await self.inner.head(key)
+        return result
+
+    @asynccontextmanager
+    async def open(self, key: str) -> AsyncIterator[Any]:
+        self.opens += 1
+        if self.down:
+            raise StorageUnavailable("down")
+        async with self.inner.open(key) as opened:
+            yield opened
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def reads(self) -> int:
+        return self.heads + self.opens
+
+
+def make_settings(tmp_path: Path, **env: str) -> config.Settings:
+    return config.load({"OGEDGE_DATA_DIR": str(tmp_path / "data"), **env})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> config.Settings:
+    return make_settings(tmp_path, OGEDGE_IMAGE_RATE="1000", OGEDGE_IMAGE_BURST="1000")
+
+
+@pytest.fixture
+def card(settings: config.Settings) -> tuple[bytes, ImageMeta]:
+    data = png_bytes()
+    meta = asyncio.run(seed(settings, SLUG, data))
+    return data, meta
+
+
+@pytest.fixture
+def client(
+    settings: config.Settings, card: Any
+) -> Iterator[tuple[TestClient[Any], CountingStorage]]:
+    app = create_app(settings)
+    with TestClient(app) as tc:
+        runtime = app.litestar.state.runtime
+        counting = CountingStorage(runtime.storage)
+        runtime.catalog.storage = counting
+        yield tc, counting
+
+
+def test_get_serves_bytes_with_validators(client: Any, card: Any) -> None:
+    tc, _ = client
+    data, meta = card
+    r = tc.get(f"/i/{SLUG}")
+    assert r.status_code == 200
+    assert r.content == data
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["content-length"] == str(len(data))
+    assert r.headers["etag"] == meta.etag
+    assert r.headers["etag"].startswith('"') and r.headers["etag"].endswith('"')
+    assert r.headers["last-modified"] == formatdate(meta.modified, usegmt=True)
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_second_get_comes_from_memory(client: Any, card: Any) -> None:
+    tc, storage = client
+    assert tc.get(f"/i/{SLUG}").status_code == 200
+    reads = storage.reads
+    for _ in range(5):
+        r = tc.get(f"/i/{SLUG}")
+        assert r.status_code == 200
+        assert r.content == card[0]
+    assert storage.reads == reads
+
+
+def test_head_has_get_headers_and_no_body_and_reads_no_body(client: Any, card: Any) -> None:
+    tc, storage = client
+    r = tc.head(f"/i/{SLUG}")
+    assert r.status_code == 200
+    assert r.content == b""
+    assert r.headers["content-length"] == str(len(card[0]))
+    assert r.headers["etag"] == card[1].etag
+    assert storage.opens == 1  # the spec record only: never the image body
+    before = storage.reads
+    assert tc.head(f"/i/{SLUG}").status_code == 200
+    assert storage.reads == before  # cached metadata: no storage at all
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["{etag}", "*", "W/{etag}", '"nope", {etag}', '"a", W/{etag}, "b"', " {etag} "],
+)
+def test_if_none_match_forms_give_304(client: Any, card: Any, header: str) -> None:
+    tc, storage = client
+    etag = card[1].etag
+    assert tc.head(f"/i/{SLUG}").status_code == 200  # warm the metadata
+    before = storage.reads
+    r = tc.get(f"/i/{SLUG}", headers={"if-none-match": header.format(etag=etag)})
+    assert r.status_code == 304
+    assert r.content == b""
+    assert r.headers["etag"] == etag
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "last-modified" in r.headers
+    assert storage.reads == before
+
+
+def test_non_matching_if_none_match_gives_200(client: Any, card: Any) -> None:
+    tc, _ = client
+    r = tc.get(f"/i/{SLUG}", headers={"if-none-match": '"something-else", W/"x"'})
+    assert r.status_code == 200
+    assert r.content == card[0]
+
+
+def test_if_modified_since(client: Any, card: Any) -> None:
+    tc, _ = client
+    lm = tc.head(f"/i/{SLUG}").headers["last-modified"]
+    assert tc.get(f"/i/{SLUG}", headers={"if-modified-since": lm}).status_code == 304
+    old = formatdate(card[1].modified - 3600, usegmt=True)
+    assert tc.get(f"/i/{SLUG}", headers={"if-modified-since": old}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/i/short",
+        "/i/AbCdEfGh12345",
+        "/i/AbCdEfGh-234",
+        "/i/",
+        "/i/AbCdEfGh1234/x",
+        "/i/..%2F..%2Fetc",
+    ],
+)
+def test_malformed_slug_is_404_without_storage(client: Any, path: str) -> None:
+    tc, storage = client
+    r = tc.get(path)
+    assert r.status_code == 404
+    assert r.json()["success"] is False
+    assert r.json()["error"]["code"] == "not_found"
+    assert storage.reads == 0
+
+
+def test_unknown_slug_is_404_once_then_negative_cache(client: Any) -> None:
+    tc, storage = client
+    r = tc.get(f"/i/{OTHER}")
+    assert r.status_code == 404
+    assert r.headers["cache-control"] == "public, max-age=30"
+    first = storage.reads
+    assert first >= 1
+    for _ in range(20):
+        assert tc.get(f"/i/{OTHER}").status_code == 404
+    assert storage.reads == first
+
+
+def test_methods_other_than_get_head(client: Any) -> None:
+    tc, _ = client
+    r = tc.post(f"/i/{SLUG}")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, HEAD"
+
+
+def test_storage_down_hits_from_memory_misses_503(client: Any, settings: config.Settings) -> None:
+    tc, storage = client
+    assert tc.get(f"/i/{SLUG}").status_code == 200  # now hot
+    asyncio.run(seed(settings, OTHER, png_bytes(seed_value=2)))
+    storage.down = True
+    r = tc.get(f"/i/{SLUG}")
+    assert r.status_code == 200
+    assert tc.get(f"/i/{SLUG}", headers={"if-none-match": r.headers["etag"]}).status_code == 304
+    miss = tc.get(f"/i/{OTHER}")
+    assert miss.status_code == 503
+    assert miss.headers["retry-after"] == "1"
+    assert miss.headers["cache-control"] == "no-store"
+    storage.down = False
+    assert tc.get(f"/i/{OTHER}").status_code == 200  # a 503 is not remembered as a miss
+
+
+def test_image_deleted_behind_the_cache_is_not_served_stale(
+    client: Any, settings: config.Settings
+) -> None:
+    tc, _ = client
+    tc.head(f"/i/{SLUG}")  # metadata cached, body not
+    asyncio.run(_delete(settings, image_key(SLUG, "png")))
+    # Spec present, image gone, no renderer yet: nothing to serve, and no 500.
+    assert tc.get(f"/i/{SLUG}").status_code == 404
+
+
+def test_stale_metadata_heals_when_the_image_was_replaced(
+    client: Any, settings: config.Settings
+) -> None:
+    tc, _ = client
+    old = tc.head(f"/i/{SLUG}").headers["etag"]  # metadata cached, body not
+    new_data = png_bytes(seed_value=7)
+    new_meta = asyncio.run(seed(settings, SLUG, new_data))
+    r = tc.get(f"/i/{SLUG}")
+    assert r.status_code == 200
+    assert r.content == new_data
+    assert r.headers["etag"] == new_meta.etag != old
+    assert tc.head(f"/i/{SLUG}").headers["etag"] == new_meta.etag
+
+
+async def _delete(settings: config.Settings, key: str) -> None:
+    from proxy.storage import create_storage
+
+    storage = await create_storage(settings.storage)
+    try:
+        await storage.delete(key)
+    finally:
+        await storage.close()
+
+
+def test_rate_limit_429_with_headers(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, OGEDGE_IMAGE_RATE="1", OGEDGE_IMAGE_BURST="3")
+    asyncio.run(seed(settings, SLUG, png_bytes()))
+    with TestClient(create_app(settings)) as tc:
+        codes = [tc.get(f"/i/{SLUG}").status_code for _ in range(6)]
+        assert codes[:3] == [200, 200, 200]
+        assert 429 in codes[3:]
+        r = tc.get(f"/i/{SLUG}")
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) >= 1
+        assert r.headers["ratelimit-limit"] == "3"
+        assert r.headers["ratelimit-remaining"] == "0"
+        assert int(r.headers["ratelimit-reset"]) >= 1
+        assert r.json()["error"]["code"] == "rate_limited"
+
+
+def test_spec_record_damage_is_a_404_not_a_500(client: Any, settings: config.Settings) -> None:
+    tc, _ = client
+    asyncio.run(_put(settings, spec_key(OTHER), msgspec.json.encode({"slug": 5})))
+    assert tc.get(f"/i/{OTHER}").status_code == 404
+
+
+async def _put(settings: config.Settings, key: str, data: bytes) -> None:
+    from proxy.storage import create_storage
+
+    storage = await create_storage(settings.storage)
+    try:
+        await storage.put(key, data, "application/json")
+    finally:
+        await storage.close()
