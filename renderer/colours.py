@@ -117,6 +117,6 @@ class Palette:
             roles["muted"] = mix(roles["text"], roles["background"], 0.32)
         if accent:
             roles["accent"] = parse_hex(accent)
-            roles["accent2"] = mix(roles["accent"], roles["background"], 0.35)
+            roles["accent2"] = mix(roles["accent"], _readable_on(roles["background"]), 0.35)
             roles["on_accent"] = _readable_on(roles["accent"])
         return Palette(self.name, tuple((r, roles[r]) for r in ROLES))
