@@ -129,6 +129,7 @@ def main() -> int:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     OUT.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ogedge-bench-"))
+    tmp.chmod(0o755)  # nginx workers run unprivileged and must read the files
     redis = RedisProcess().start()
     env = {
         "OGEDGE_DATA_DIR": str(tmp / "data"),
