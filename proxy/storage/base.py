@@ -6,6 +6,7 @@ maps them under its own root (a directory, or a bucket + prefix).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -13,13 +14,17 @@ from typing import Protocol
 import msgspec
 
 __all__ = [
+    "CHUNK_SIZE",
     "InvalidKey",
+    "InvalidMetadata",
     "ObjectInfo",
     "ObjectNotFound",
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "check_content_type",
     "check_key",
+    "check_metadata",
 ]
 
 # One chunk of a streamed object; small enough to keep memory flat, large enough for few syscalls.
@@ -40,6 +45,10 @@ class StorageUnavailable(StorageError):
 
 class InvalidKey(StorageError, ValueError):
     """A key that could escape the root or is otherwise malformed (a programming error)."""
+
+
+class InvalidMetadata(StorageError, ValueError):
+    """A content type or user metadata that S3 could not store as-is (a programming error)."""
 
 
 class ObjectInfo(msgspec.Struct, frozen=True):
@@ -97,3 +106,33 @@ def check_key(key: str) -> str:
     if any(part in ("", ".", "..") for part in key.split("/")):
         raise InvalidKey(f"invalid storage key {key!r}")
     return key
+
+
+# Metadata travels as x-amz-meta-<key> HTTP headers on S3: keys are case-insensitive there (so we
+# require lower case), underscores are dropped by some proxies, values must be printable ASCII, and
+# S3 caps user metadata at 2 KB. Checking in both backends keeps local and S3 interchangeable.
+_META_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+_META_MAX_BYTES = 2048
+
+
+def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Return a plain copy of `metadata` or raise InvalidMetadata."""
+    clean = dict(metadata or {})
+    total = 0
+    for name, value in clean.items():
+        if not isinstance(name, str) or not _META_KEY.fullmatch(name):
+            raise InvalidMetadata(f"metadata key {name!r}: lower-case letters, digits and '-'")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            raise InvalidMetadata(f"metadata value of {name!r}: printable ASCII only")
+        total += len(name) + len(value)
+    if total > _META_MAX_BYTES:
+        raise InvalidMetadata(f"metadata is {total} bytes; S3 allows {_META_MAX_BYTES}")
+    return clean
+
+
+def check_content_type(content_type: str) -> str:
+    """A non-empty, printable-ASCII media type (it becomes an HTTP header verbatim)."""
+    if not content_type or not _HEADER_VALUE.fullmatch(content_type):
+        raise InvalidMetadata(f"invalid content type {content_type!r}")
+    return content_type
