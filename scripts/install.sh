@@ -43,8 +43,13 @@ extras=""
 stamp=".venv/.installed-$mode-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras" 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  .venv/bin/python -c 'import litestar, granian, pyvips' || { echo "install: pip install failed" >&2; exit 1; }
+  log=.venv/install.log
+  echo "install: pip install -e .$extras into .venv (log: $log)" >&2
+  if ! { .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"; } >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "install: pip install failed" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-"$mode"-* && touch "$stamp"
 fi
