@@ -1,7 +1,7 @@
-"""Static backgrounds: gradients, glows, patterns and unconditional shapes, built once.
+"""Static backgrounds: gradients, glows, patterns and shapes, built once.
 
-Everything here depends only on (template, kind, palette), never on the spec's text or
-assets, so the result is a flat RGB raster cached in a byte-bounded LRU and each render
+Everything here depends only on (template, kind, palette, which shapes apply), never on
+the spec's text or assets, so the result is a flat RGB raster cached in a byte-bounded LRU and each render
 starts from it instead of recomputing 750k gradient pixels.
 """
 
@@ -100,15 +100,15 @@ def _pattern(image: pyvips.Image, bg: Background, palette: Palette) -> pyvips.Im
     return image * (1 - alpha) + alpha * list(colour[:3])
 
 
-def _build(layout: KindLayout, palette: Palette) -> pyvips.Image:
+def _build(layout: KindLayout, palette: Palette, shapes: frozenset[str]) -> pyvips.Image:
     bg = layout.background
     image = _paint(bg, palette, layout.width, layout.height).cast("float")
     image = _pattern(_glows(image, bg, palette), bg, palette)
     image = image.cast("uchar").copy(interpretation="srgb")
-    # Unconditional shapes never change between renders: bake them in, under all else.
+    # Shapes depend only on which fields are present: bake them in, under text and images.
     overlays, xs, ys = [], [], []
     for layer in layout.layers:
-        if isinstance(layer, ShapeLayer) and not layer.when and not layer.hidden:
+        if isinstance(layer, ShapeLayer) and layer.id in shapes:
             x, y, w, h = layer.box
             colour2 = resolve_colour(layer.color2, palette) if layer.color2 else None
             overlays.append(
@@ -130,15 +130,19 @@ def _build(layout: KindLayout, palette: Palette) -> pyvips.Image:
 
 
 def static_background(
-    template: str, kind: str, layout: KindLayout, palette: Palette
+    template: str, kind: str, layout: KindLayout, palette: Palette, shapes: frozenset[str]
 ) -> pyvips.Image:
-    """The cached background for this template/kind/palette (palette includes overrides)."""
-    key = (template, kind, palette)
+    """The cached background for this template/kind/palette with these shapes drawn.
+
+    `palette` includes the spec's colour overrides; `shapes` is the set of shape ids whose
+    `when` condition holds for this spec (a handful of combinations per template at most).
+    """
+    key = (template, kind, palette, shapes)
     with _lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    built = _build(layout, palette)  # outside the lock: other renders need not wait
+    built = _build(layout, palette, shapes)  # outside the lock: other renders need not wait
     with _lock:
         _cache[key] = built
     return built

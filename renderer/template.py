@@ -24,15 +24,12 @@ import msgspec
 from .colours import ROLES, Palette, parse_hex
 from .errors import TemplateError
 from .layout_model import (
-    IMAGE_FIELDS,
-    TEXT_FIELDS,
     ImageLayer,
     KindLayout,
-    Layer,
-    ShapeLayer,
     TextLayer,
 )
 from .spec import KINDS
+from .template_checks import check_layout
 
 __all__ = [
     "RENDERER_REVISION",
@@ -46,7 +43,6 @@ __all__ = [
 #: Bumped when rendering code changes output for the same template files.
 RENDERER_REVISION = "1"
 BASE_KIND = "og"
-FONT_ROLES = ("$font", "$mono", "$serif", "$sans")
 
 
 def templates_dir() -> Path:
@@ -130,85 +126,6 @@ def _explain(error: msgspec.ValidationError, merged: dict[str, Any]) -> str:
     return f"key {where!r}: {text.split(' - at ')[0]}"
 
 
-def _check_colour(ref: str, where: str) -> None:
-    if ref.startswith("$"):
-        if ref[1:] not in ROLES:
-            raise TemplateError(f"{where}: unknown palette role {ref!r}; roles: {list(ROLES)}")
-        return
-    try:
-        parse_hex(ref)
-    except ValueError as exc:
-        raise TemplateError(f"{where}: {exc}") from None
-
-
-def _check_box(box: tuple[int, int, int, int], layout: KindLayout, where: str) -> None:
-    x, y, w, h = box
-    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > layout.width or y + h > layout.height:
-        raise TemplateError(
-            f"{where}: key 'box': {list(box)} is not inside the "
-            f"{layout.width}x{layout.height} canvas"
-        )
-
-
-def _check_layer(layer: Layer, layout: KindLayout, where: str) -> None:
-    _check_box(layer.box, layout, where)
-    if isinstance(layer, TextLayer):
-        if bool(layer.field) == bool(layer.text):
-            raise TemplateError(f"{where}: set exactly one of 'field' or 'text'")
-        if layer.field and layer.field not in TEXT_FIELDS:
-            raise TemplateError(f"{where}: key 'field': must be one of {list(TEXT_FIELDS)}")
-        if layer.size <= 0 or not 0 <= layer.min_size <= layer.size:
-            raise TemplateError(f"{where}: key 'min_size': need 0 <= min_size <= size, size > 0")
-        if layer.max_lines < 1 or not 0.8 <= layer.line_height <= 3:
-            raise TemplateError(f"{where}: key 'max_lines'/'line_height' out of range")
-        if layer.stack and layer.stack not in layout.stacks:
-            raise TemplateError(f"{where}: key 'stack': no stack named {layer.stack!r}")
-        if layer.font.startswith("$") and layer.font not in FONT_ROLES:
-            raise TemplateError(f"{where}: key 'font': use a family or one of {FONT_ROLES}")
-        _check_colour(layer.color, f"{where}: key 'color'")
-        if layer.chip:
-            _check_colour(layer.chip.color, f"{where}: key 'chip.color'")
-            _check_colour(layer.chip.border_color, f"{where}: key 'chip.border_color'")
-    elif isinstance(layer, ImageLayer):
-        for key, value in (("field", layer.field), ("fallback", layer.fallback)):
-            if value and value not in IMAGE_FIELDS:
-                raise TemplateError(f"{where}: key {key!r}: must be one of {list(IMAGE_FIELDS)}")
-        _check_colour(layer.border_color, f"{where}: key 'border_color'")
-        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
-            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
-    elif isinstance(layer, ShapeLayer):
-        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
-            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
-        _check_colour(layer.color, f"{where}: key 'color'")
-        if layer.color2:
-            _check_colour(layer.color2, f"{where}: key 'color2'")
-    if not isinstance(layer, ShapeLayer) and layer.when_missing is not None:
-        if layer.when_missing.field not in TEXT_FIELDS + IMAGE_FIELDS:
-            raise TemplateError(f"{where}: key 'when_missing.field': unknown field")
-        _check_box(layer.when_missing.box, layout, f"{where}: when_missing")
-
-
-def _check_layout(layout: KindLayout, where: str) -> None:
-    bg = layout.background
-    for ref in (bg.color, *bg.stops, *(g.color for g in bg.glows)):
-        _check_colour(ref, f"{where}: background")
-    if bg.type != "solid" and len(bg.stops) < 2:
-        raise TemplateError(f"{where}: background: key 'stops': need at least two colours")
-    if bg.image_field and bg.image_field not in IMAGE_FIELDS:
-        raise TemplateError(f"{where}: background: key 'image_field': unknown image field")
-    for name, stack in layout.stacks.items():
-        _check_box(stack.box, layout, f"{where}: stack {name!r}")
-    seen: set[str] = set()
-    for layer in layout.layers:
-        lw = f"{where}: layer {layer.id!r}"
-        if layer.id in seen:
-            raise TemplateError(f"{lw}: duplicate layer id")
-        seen.add(layer.id)
-        _check_layer(layer, layout, lw)
-    if not 0 <= layout.output.png_compression <= 9:
-        raise TemplateError(f"{where}: output: key 'png_compression': must be 0..9")
-
-
 def _load_template(path: Path, palettes: dict[str, Palette], salt: bytes) -> Template:
     data = path.read_bytes()
     try:
@@ -229,7 +146,7 @@ def _load_template(path: Path, palettes: dict[str, Palette], salt: bytes) -> Tem
             layout = msgspec.convert(merged, KindLayout)
         except msgspec.ValidationError as exc:
             raise TemplateError(f"{where}: {_explain(exc, merged)}") from None
-        _check_layout(layout, where)
+        check_layout(layout, where)
         layouts[kind] = layout
     fields = sorted(
         {layer.field for layer in layouts[BASE_KIND].layers if isinstance(layer, TextLayer)}

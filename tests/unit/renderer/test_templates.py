@@ -117,3 +117,19 @@ def test_override_of_unknown_layer_is_an_error(tmp_path: Path) -> None:
     blog.write_text(blog.read_text() + "\n[kinds.twitter.layers.ghost]\nsize = 3\n")
     with pytest.raises(TemplateError, match="ghost"):
         load_templates(directory)
+
+
+def test_dejavu_only_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only DejaVu installed, fonts fall back and every template still renders."""
+    from renderer import fonts
+
+    only = frozenset({"DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono"})
+    monkeypatch.setattr(fonts, "installed_families", lambda: only)
+    assert renderer.available_fonts() == ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono"]
+    assert fonts.family_list("Inter") == "DejaVu Sans"
+    assert fonts.family_list("Noto Serif Display") == "DejaVu Serif,DejaVu Sans"
+    for template in TEMPLATES:
+        card = render(RenderSpec(template=template, title="Fallback fonts", tag="t"))
+        assert card.layer("title") is not None
+    with pytest.raises(renderer.SpecError, match="DejaVu Sans"):
+        renderer.normalize(RenderSpec(title="t", font="Inter"))
