@@ -181,8 +181,13 @@ def main() -> int:
         results["ogedge_304"] = k6("ogedge_304", og, slugs, "revalidate", "closed", args)
         results["ogedge_mix"] = k6("ogedge_mix", og, slugs, "mix", "closed", args)
         half = int(results["ogedge_hits"]["rps"] / 2)
-        results["ogedge_hits_half_rate"] = k6(
-            "ogedge_hits_half_rate", og, slugs, "hits", "open", args, rate=half
+        # The same open-loop rate on nginx shows how much of the tail the load generator,
+        # sharing the machine's cores, adds to any server.
+        results["nginx_half_rate"] = k6(
+            "nginx_half_rate", ng, slugs, "hits", "open", args, rate=half
+        )
+        results["ogedge_half_rate"] = k6(
+            "ogedge_half_rate", og, slugs, "hits", "open", args, rate=half
         )
     finally:
         ogedge.stop()
@@ -193,26 +198,38 @@ def main() -> int:
 
     hit_ratio = results["ogedge_hits"]["rps"] / results["nginx_hits"]["rps"]
     nm_ratio = results["ogedge_304"]["rps"] / results["nginx_304"]["rps"]
-    p99_half = results["ogedge_hits_half_rate"]["p99_ms"]
+    p99_half = results["ogedge_half_rate"]["p99_ms"]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(
-        f"\nMachine: {machine}; {time.strftime('%Y-%m-%d')}; command: ./dev bench --duration {args.duration} --vus {args.vus}\n"
-    )
-    print("| scenario | nginx req/s | ogedge req/s | ogedge / nginx | target | ogedge p99 ms |")
-    print("|---|---:|---:|---:|---|---:|")
-    print(
-        f"| 60 KB PNG cache hits | {results['nginx_hits']['rps']:,.0f} | {results['ogedge_hits']['rps']:,.0f} | "
-        f"{hit_ratio:.0%} | >= 50% | {results['ogedge_hits']['p99_ms']:.2f} |"
+        f"\nMachine: {machine}; {time.strftime('%Y-%m-%d')}; "
+        f"command: ./dev bench --duration {args.duration} --vus {args.vus}\n"
     )
     print(
-        f"| 304 revalidations | {results['nginx_304']['rps']:,.0f} | {results['ogedge_304']['rps']:,.0f} | "
-        f"{nm_ratio:.0%} | >= 40% | {results['ogedge_304']['p99_ms']:.2f} |"
+        "| scenario | nginx req/s | ogedge req/s | ogedge / nginx | target | nginx p99 ms | ogedge p99 ms |"
     )
-    print(
-        f"| mix 70% hits / 20% 304 / 10% 404 | | {results['ogedge_mix']['rps']:,.0f} | | | {results['ogedge_mix']['p99_ms']:.2f} |"
-    )
-    print(
-        f"| hits at half rate ({half:,}/s, open loop) | | {results['ogedge_hits_half_rate']['rps']:,.0f} | | p99 < 5 ms | {p99_half:.2f} |"
+    print("|---|---:|---:|---:|---|---:|---:|")
+
+    def row(name: str, key: str, target: str, ratio: bool = True) -> None:
+        ng, og = results.get(f"nginx_{key}"), results[f"ogedge_{key}"]
+        cells = [
+            name,
+            f"{ng['rps']:,.0f}" if ng else "",
+            f"{og['rps']:,.0f}",
+            f"{og['rps'] / ng['rps']:.0%}" if ng and ratio else "",
+            target,
+            f"{ng['p99_ms']:.2f}" if ng else "",
+            f"{og['p99_ms']:.2f}",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+    row(f"{N_SLUGS} PNGs of ~60 KB: cache hits", "hits", ">= 50% of nginx")
+    row("304 revalidations", "304", ">= 40% of nginx")
+    row("mix: 70% hits, 20% 304, 10% 404", "mix", "")
+    row(
+        f"hits at half ogedge's rate ({half:,}/s, open loop)",
+        "half_rate",
+        "p99 < 5 ms",
+        ratio=False,
     )
     (OUT / "hot_path.json").write_text(
         json.dumps({"machine": machine, "results": results}, indent=2)
