@@ -275,3 +275,65 @@ async def _put(settings: config.Settings, key: str, data: bytes) -> None:
         await storage.put(key, data, "application/json")
     finally:
         await storage.close()
+
+
+class MidStreamFailure(CountingStorage):
+    """Image bodies: the first chunk of the real object, then a failure like a reset S3
+    connection. Spec records read normally."""
+
+    @asynccontextmanager
+    async def open(self, key: str) -> AsyncIterator[Any]:
+        async with self.inner.open(key) as (info, chunks):
+            if not key.startswith("images/"):
+                yield info, chunks
+                return
+
+            async def broken() -> AsyncIterator[bytes]:
+                async for chunk in chunks:
+                    yield chunk
+                    raise StorageUnavailable("connection reset mid-body")
+
+            yield info, broken()
+
+
+async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_body(
+    settings: config.Settings,
+) -> None:
+    from proxy.cache import HotCache
+    from proxy.catalog import Catalog
+    from proxy.fallback import NoFallback
+    from proxy.http.client_ip import ClientIP
+    from proxy.image import ImageEndpoint
+    from proxy.limits import CircuitBreaker, ImageLimiter
+    from proxy.metastore import NoMetaStore
+    from proxy.storage import create_storage
+
+    big = png_bytes(block=4)  # ~180 KB: several chunks, so the failure lands mid-body
+    await seed(settings, OTHER, big)
+    inner = await create_storage(settings.storage)
+    storage = MidStreamFailure(inner)
+    cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET streams
+    catalog = Catalog(cache, NoMetaStore(), storage, NoFallback())  # type: ignore[arg-type]
+    limiter = ImageLimiter.from_settings(
+        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
+    )
+    endpoint = ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/i/{OTHER}",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+    }
+    with pytest.raises(StorageUnavailable):
+        await endpoint(scope, None, send)
+    await inner.close()
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 200
+    assert all(m.get("more_body", False) for m in sent[1:])  # the body was never declared complete
+    assert 0 < sum(len(m.get("body", b"")) for m in sent[1:]) < len(big)
