@@ -1,6 +1,6 @@
 """Regenerate docs/gallery.png: every built-in template at the og size, default palette.
 
-    .venv/bin/python docs/gallery.py
+.venv/bin/python docs/gallery.py
 """
 
 from __future__ import annotations
