@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from config import Settings
 from proxy.publish import publish
 from proxy.records import ImageMeta, SpecRecord
 from proxy.storage import create_storage
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process
 
 __all__ = ["OgEdgeServer", "png_bytes", "seed"]
 
@@ -63,15 +62,8 @@ class OgEdgeServer:
             return ""
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, grace=15)  # Granian drains in-flight requests first
         self.proc = None
 
 

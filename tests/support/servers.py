@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["MotoProcess", "RedisProcess", "free_port", "wait_port"]
+__all__ = ["MotoProcess", "RedisProcess", "free_port", "stop_process", "wait_port"]
 
 
 def free_port() -> int:
@@ -35,6 +35,21 @@ def wait_port(
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 5.0
+) -> None:
+    """Ask politely (SIGCONT first, in case a test froze it), then kill after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGCONT)
+    proc.send_signal(sig)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class RedisProcess:
@@ -76,14 +91,8 @@ class RedisProcess:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
 
     def freeze(self) -> None:
@@ -128,11 +137,6 @@ class MotoProcess:
             assert resp.status == 200, resp.status
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
