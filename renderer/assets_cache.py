@@ -50,11 +50,12 @@ def fitted_asset(
     border_colour: RGBA,
     opacity: float,
     max_pixels: int,
+    tint: RGBA | None = None,
 ) -> pyvips.Image:
     """RGBA image no larger than `box`, masked and bordered as the layer asks."""
     width, height = box
     digest = hashlib.sha256(data).digest()
-    key = (digest, field, box, fit, mask, radius, border, border_colour, opacity, max_pixels)
+    key = (digest, field, box, fit, mask, radius, border, border_colour, opacity, tint, max_pixels)
 
     def build() -> pyvips.Image:
         inner_w, inner_h = max(1, width - 2 * border), max(1, height - 2 * border)
@@ -62,6 +63,9 @@ def fitted_asset(
             field, data, inner_w, inner_h, crop=fit == "cover", max_pixels=max_pixels
         )
         w, h = image.width, image.height
+        if tint is not None:
+            colour = solid(w, h, tint)
+            image = colour[0:3].bandjoin((image[3] * (tint[3] / 255)).cast("uchar"))
         if mask != "none":
             r = max(w, h) if mask == "circle" else max(0, radius - border)
             alpha = image[3] * (rounded_mask(w, h, r) / 255)

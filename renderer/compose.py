@@ -225,6 +225,7 @@ def compose(
                 border=layer.border,
                 border_colour=resolve_colour(layer.border_color, palette),
                 opacity=layer.opacity,
+                tint=resolve_colour(layer.tint, palette) if layer.tint else None,
                 max_pixels=content.max_pixels,
             )
             ix = (

@@ -92,6 +92,7 @@ class ImageLayer(_Strict, tag="image", tag_field="type", frozen=True, kw_only=Tr
     border_color: str = "$background"
     align: Literal["left", "centre", "right"] = "centre"  # where `contain` puts the image
     opacity: float = 1.0
+    tint: str = ""  # if set, a one-colour silhouette through the image's alpha
     when: str = ""  # draw only when this field is non-empty ("!field": only when empty)
     when_missing: WhenMissing | None = None
     hidden: bool = False

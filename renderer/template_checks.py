@@ -67,6 +67,8 @@ def _check_layer(layer: Layer, layout: KindLayout, where: str) -> None:
             if value and value not in IMAGE_FIELDS:
                 raise TemplateError(f"{where}: key {key!r}: must be one of {list(IMAGE_FIELDS)}")
         _check_colour(layer.border_color, f"{where}: key 'border_color'")
+        if layer.tint:
+            _check_colour(layer.tint, f"{where}: key 'tint'")
         if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
             raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
     elif isinstance(layer, ShapeLayer):

@@ -17,7 +17,15 @@ import pyvips
 
 from .colours import RGBA
 
-__all__ = ["ELLIPSIS", "FittedText", "TextStyle", "escape_markup", "fit_text", "grapheme_cuts"]
+__all__ = [
+    "ELLIPSIS",
+    "FittedText",
+    "TextStyle",
+    "base_direction",
+    "escape_markup",
+    "fit_text",
+    "grapheme_cuts",
+]
 
 ELLIPSIS = "\u2026"
 # Where the last line's ink bottom sits inside its line box, as a fraction of the line height:
@@ -25,6 +33,10 @@ ELLIPSIS = "\u2026"
 # of a line is therefore counted as that line being used.
 _LINE_INK_THRESHOLD = 0.45
 _PANGO_ALIGN = {"left": "low", "centre": "centre", "right": "high"}
+# Balanced wrapping (CSS `text-wrap: balance`) kicks in when the last line is shorter than
+# this fraction of the widest one: a lone word or two hanging under a full line.
+_ORPHAN_RATIO = 0.5
+_BALANCE_PROBES = 5
 
 
 def escape_markup(text: str) -> str:
@@ -79,6 +91,17 @@ def _markup(text: str, style: TextStyle, size: int) -> str:
     if style.letter_spacing:
         attrs.append(f'letter_spacing="{round(style.letter_spacing * 1024)}"')
     return f"<span {' '.join(attrs)}>{escape_markup(text)}</span>"
+
+
+def base_direction(text: str) -> str:
+    """ "rtl" or "ltr" from the first strong character, as Pango decides a paragraph's."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _render(text: str, style: TextStyle, size: int, width: int) -> tuple[pyvips.Image, int]:
@@ -156,6 +179,53 @@ def _truncate(
     return best
 
 
+def _line_widths(image: pyvips.Image, lines: int, line_px: int) -> list[int]:
+    """Ink width of each laid-out line, read from the raster's alpha.
+
+    Only the middle of each line box is sampled (around the x-height), where neither the
+    ascenders of the next line nor the descenders of the previous one reach.
+    """
+    alpha, top = image[3], int(image.get("yoffset"))
+    widths = []
+    for k in range(lines):
+        y0 = max(0, round((k + 0.35) * line_px) - top)
+        y1 = min(image.height, round((k + 0.7) * line_px) - top)
+        if y1 <= y0:
+            widths.append(0)
+            continue
+        band = alpha.crop(0, y0, image.width, y1 - y0)
+        widths.append(int(band.find_trim(background=[0], threshold=32)[2]))
+    return widths
+
+
+def _balance(
+    text: str, style: TextStyle, size: int, width: int, image: pyvips.Image, lines: int
+) -> tuple[pyvips.Image, int]:
+    """Narrowest layout width (within a few probes) that keeps the same number of lines.
+
+    Like CSS `text-wrap: balance`, but only when the last line is an orphan (shorter than
+    half the widest), so most titles cost no extra layout. Returns the original if no
+    narrower width keeps the line count.
+    """
+    widths = _line_widths(image, lines, style.line_px(size))
+    if lines < 2 or widths[-1] >= _ORPHAN_RATIO * max(widths):
+        return image, width
+    # Binary search on the width: `high` always keeps the line count, and no layout is
+    # narrower than the average line (`low`). Within about a word (`size` px) is enough.
+    best, low, high = (image, width), sum(widths) // lines, width
+    probe = math.ceil(sum(widths) / lines * 1.06) + size // 2  # usually right first time
+    for _ in range(_BALANCE_PROBES):
+        if probe >= high or high - low <= size:
+            break
+        candidate, count = _render(text, style, size, probe)
+        if count == lines:
+            best, high = (candidate, probe), probe
+        else:
+            low = probe
+        probe = (low + high + 1) // 2
+    return best
+
+
 def fit_text(text: str, style: TextStyle, width: int, height: int) -> FittedText:
     """Lay `text` out in a width x height box: shrink towards min_size, then ellipsise."""
     min_size = style.min_size or style.size
@@ -170,13 +240,21 @@ def fit_text(text: str, style: TextStyle, width: int, height: int) -> FittedText
         estimate = math.floor(size * math.sqrt(allowed(size) / lines))
         size = max(min_size, min(size - 2, estimate))
         image, lines = _render(text, style, size, width)
-    truncated = False
+    truncated, used = False, width
     if lines > allowed(size):
         image, lines, text = _truncate(text, style, size, width, allowed(size))
         truncated = True
+    elif lines >= 2:
+        image, used = _balance(text, style, size, width, image, lines)
+    ink_x = int(image.get("xoffset"))
+    if style.align != "centre" and base_direction(text) == "rtl":
+        # Pango mirrors alignment for right-to-left paragraphs; keep the block where the
+        # template anchors it (lines stay flush right among themselves).
+        ink_x = used - ink_x - image.width
+    ink_x += {"left": 0, "centre": (width - used) // 2, "right": width - used}[style.align]
     return FittedText(
         image=image,
-        ink_x=int(image.get("xoffset")),
+        ink_x=ink_x,
         ink_y=int(image.get("yoffset")),
         size=size,
         lines=min(lines, allowed(size)),
