@@ -88,6 +88,16 @@ class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
 class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Development and tests only: let outbound fetches reach loopback/private addresses.
     allow_private: bool = False
+    # Seconds to open a TCP connection to one address.
+    connect_timeout: float = 3.0
+    # Seconds for a whole fetch: lookups, connects, every redirect and the body.
+    total_timeout: float = 10.0
+    # Redirects followed per fetch, each re-checked like the first URL.
+    max_redirects: int = 3
+    # Caps on decoded (decompressed) bodies: pages scraped, images fetched.
+    max_page_bytes: int = 2 * 1024 * 1024
+    max_image_bytes: int = 5 * 1024 * 1024
+    user_agent: str = "ogedge/0.1 (+https://github.com/ogedge)"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):

@@ -72,6 +72,17 @@ def semantic_errors(s: Settings) -> list[str]:
     need(c.negative_ttl > 0, "cache.negative_ttl", "seconds > 0")
     need(c.negative_entries >= 1, "cache.negative_entries", "at least 1")
     need(c.redis_meta_ttl >= 1, "cache.redis_meta_ttl", "seconds >= 1")
+    f = s.fetch
+    need(0 < f.connect_timeout <= 60, "fetch.connect_timeout", "seconds in (0, 60]")
+    need(0 < f.total_timeout <= 300, "fetch.total_timeout", "seconds in (0, 300]")
+    need(0 <= f.max_redirects <= 10, "fetch.max_redirects", "0 to 10")
+    need(f.max_page_bytes >= 1024, "fetch.max_page_bytes", "bytes >= 1024")
+    need(f.max_image_bytes >= 1024, "fetch.max_image_bytes", "bytes >= 1024")
+    need(
+        bool(f.user_agent) and f.user_agent.isprintable() and f.user_agent.isascii(),
+        "fetch.user_agent",
+        "a non-empty printable ASCII string",
+    )
     return errors
 
 
