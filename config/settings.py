@@ -13,6 +13,7 @@ __all__ = [
     "FetchSettings",
     "LimitSettings",
     "RedisSettings",
+    "RenderSettings",
     "S3Settings",
     "ServerSettings",
     "Settings",
@@ -100,6 +101,15 @@ class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str = "ogedge/0.1 (+https://github.com/ogedge)"
 
 
+class RenderSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Render threads per worker (libvips releases the GIL); 0 = one per CPU core.
+    threads: int = 0
+    # Renders allowed to wait for a thread; beyond that a request gets 503 at once.
+    queue: int = 16
+    # How long a node waits for another node's render of the same slug before a 503.
+    wait_timeout: float = 20.0
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -107,3 +117,4 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     limits: LimitSettings = LimitSettings()
     cache: CacheSettings = CacheSettings()
     fetch: FetchSettings = FetchSettings()
+    render: RenderSettings = RenderSettings()
