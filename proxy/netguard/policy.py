@@ -94,13 +94,16 @@ def is_forbidden(ip: IPAddress, *, allow_private: bool = False) -> str | None:
         return "a cloud metadata address"
     if isinstance(ip, IPv4Address):
         return _lookup(ip, _V4, allow_private)
-    for net, embedded in (
-        (_MAPPED, ip.ipv4_mapped),
-        (_NAT64, IPv4Address(int(ip) & 0xFFFF_FFFF)),
-        (_SIX_TO_FOUR, ip.sixtofour),
+    # A mapped address is the IPv4 host itself on a dual-stack socket, so
+    # allow_private applies as for IPv4. NAT64 and 6to4 go through a translator or
+    # relay elsewhere, never to this machine or its LAN: judged strictly.
+    for net, embedded, lenient in (
+        (_MAPPED, ip.ipv4_mapped, allow_private),
+        (_NAT64, IPv4Address(int(ip) & 0xFFFF_FFFF), False),
+        (_SIX_TO_FOUR, ip.sixtofour, False),
     ):
         if ip in net and embedded is not None:
-            inner = _lookup(embedded, _V4, allow_private)
+            inner = _lookup(embedded, _V4, lenient)
             return f"an IPv6 form of {embedded}, {inner}" if inner else None
     reason = _lookup(ip, _V6, allow_private)
     if reason is None and ip not in _GLOBAL_UNICAST and not _private_ok(ip, allow_private):
