@@ -7,6 +7,7 @@ and stands for an internal service: it must never see a request.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from ipaddress import IPv4Address
 
@@ -337,3 +338,15 @@ async def test_post_becomes_get_after_302_and_credentials_stay_behind(
     )
     assert result.status == 200
     assert seen == {"method": "GET", "auth": ""}
+
+
+async def test_the_tripwire_trips(tripwire: Tripwire) -> None:
+    loop = asyncio.get_running_loop()
+    with socket.socket() as sock:
+        sock.setblocking(False)
+        with pytest.raises(ConnectionRefusedError, match="tripwire"):
+            await loop.sock_connect(sock, ("192.0.2.1", 9))
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="tripwire"):
+        sock.connect_ex(("192.0.2.1", 9))
+    assert tripwire.violations == ["192.0.2.1", "192.0.2.1"]
+    tripwire.violations.clear()  # seen; the fixture would otherwise fail this test
