@@ -78,11 +78,11 @@ class AddressRefused(OSError):
 
 
 def _shown(url: str) -> str:
-    # Drop userinfo: "http://user:secret@host/" must not be echoed anywhere.
+    # Drop userinfo: "http://user:secret@host/" must not be echoed anywhere. The
+    # authority ends at the first "/", "?" or "#" (RFC 3986 §3.2).
     scheme, sep, rest = url.partition("://")
     if sep:
-        authority, slash, path = rest.partition("/")
-        if "@" in authority:
-            authority = authority.rsplit("@", 1)[1]
-        url = f"{scheme}{sep}{authority}{slash}{path}"
+        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        authority = rest[:end].rpartition("@")[2]
+        url = f"{scheme}{sep}{authority}{rest[end:]}"
     return url if len(url) <= _URL_SHOWN else url[: _URL_SHOWN - 1] + "…"

@@ -199,3 +199,17 @@ def test_plain_urls_pass() -> None:
     assert str(check_url("HTTPS://Example.COM/a?b#frag", AddressPolicy())) == (
         "https://example.com/a?b"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://admin:hunter2@example.com/x",
+        "http://admin:hunter2@example.com?q=1",
+        "http://admin:hunter2@example.com#f",
+        "http://a:hunter2@b@example.com/",
+    ],
+)
+def test_error_urls_never_carry_userinfo(url: str) -> None:
+    error = InvalidURL("x", url)
+    assert "hunter2" not in error.url and "example.com" in error.url
