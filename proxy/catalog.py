@@ -14,10 +14,10 @@ import msgspec
 from proxy.cache import Card, HotCache
 from proxy.fallback import Fallback
 from proxy.metastore import MetaStore
-from proxy.records import ImageMeta, SpecRecord, etag_for, image_key, spec_key
-from proxy.storage.base import ObjectInfo, ObjectNotFound, Storage
+from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info, spec_key
+from proxy.storage.base import ObjectNotFound, Storage
 
-__all__ = ["Catalog", "meta_from_info"]
+__all__ = ["Catalog"]
 
 # A spec record is a few hundred bytes; anything this large is not one of ours.
 _MAX_RECORD_BYTES = 256 * 1024
@@ -103,15 +103,3 @@ class Catalog:
         except msgspec.DecodeError as exc:
             # A damaged record serves nothing rather than a 500 on every request.
             raise ObjectNotFound(f"unreadable spec record for {slug}: {exc}") from exc
-
-
-def meta_from_info(key: str, info: ObjectInfo) -> ImageMeta:
-    created = info.metadata.get("created", "")
-    return ImageMeta(
-        key=key,
-        # Objects written by publish() carry their ETag; any other gets one from its identity.
-        etag=info.metadata.get("etag") or etag_for(f"{key}:{info.size}:{info.modified}".encode()),
-        size=info.size,
-        content_type=info.content_type,
-        modified=float(created) if created.isdigit() else float(int(info.modified)),
-    )

@@ -1,16 +1,33 @@
-"""The seam where a slug whose spec exists but whose image does not gets rendered on demand.
+"""The seam where a slug whose spec exists but whose image does not is rendered on demand.
 
-The generation layer plugs a real renderer in here; until then the null object answers
-"nothing to serve", so the hot path has no `if renderer:` branches.
+`RenderFallback` renders from the stored spec record (and the asset bytes stored beside it),
+stores the image and describes it; `NoFallback`, the null object, answers "nothing to serve".
+One render per slug: the catalog coalesces lookups within a process, `SlugLock` elects one
+process across workers and nodes, and the others wait for its image to appear in storage.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import Protocol
 
-from proxy.records import ImageMeta, SpecRecord
+import orjson
 
-__all__ = ["Fallback", "NoFallback"]
+import renderer
+from proxy.publish import store_image
+from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info
+from proxy.render_pool import RenderBusy, RenderPool
+from proxy.slug_lock import SlugLock
+from proxy.storage.base import ObjectInfo, ObjectNotFound, Storage
+
+__all__ = ["Fallback", "NoFallback", "RenderFallback"]
+
+log = logging.getLogger("ogedge.fallback")
+# An asset is an image the API already fetched and checked; this only bounds a damaged one.
+_MAX_ASSET_BYTES = 16 * 1024 * 1024
+_ASSET_ROLES = ("avatar", "logo", "favicon", "page_image")
 
 
 class Fallback(Protocol):
@@ -22,3 +39,79 @@ class Fallback(Protocol):
 class NoFallback:
     async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
         return None
+
+
+class RenderFallback:
+    def __init__(
+        self,
+        storage: Storage,
+        pool: RenderPool,
+        lock: SlugLock,
+        wait_timeout: float,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self.storage = storage
+        self.pool = pool
+        self.lock = lock
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.renders = 0
+
+    async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
+        key = image_key(slug, record.format)
+        async with self.lock.hold(slug) as owner:
+            if owner:
+                # Another process may have finished between our HEAD and the lock.
+                return await self._stored(key) or await self._render(slug, record)
+        return await self._wait_for(key)
+
+    async def _render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
+        started = time.perf_counter()
+        try:
+            spec = renderer.parse_spec(orjson.dumps(record.spec))
+            assets = renderer.Assets(**await self._assets(record))
+            rendered = await self.pool.run(renderer.render, spec, assets)
+        except renderer.RenderError as exc:
+            # The record no longer renders (a template was removed, an asset is damaged):
+            # the slug cannot be served, which is a 404, not a 500 on every request.
+            log.warning("cannot render %s on demand: %s", slug, exc)
+            return None
+        meta = await store_image(self.storage, slug, record.format, rendered.data)
+        self.renders += 1
+        log.info(
+            "rendered %s on demand (template %s, %.1f ms)",
+            slug,
+            rendered.template,
+            (time.perf_counter() - started) * 1000,
+        )
+        return meta
+
+    async def _assets(self, record: SpecRecord) -> dict[str, bytes]:
+        loaded: dict[str, bytes] = {}
+        for role, key in record.assets.items():
+            if role not in _ASSET_ROLES:
+                continue
+            chunks: list[bytes] = []
+            async with self.storage.open(key) as (info, body):
+                if info.size > _MAX_ASSET_BYTES:
+                    raise renderer.AssetError(role, f"stored asset {key} is too large")
+                async for chunk in body:
+                    chunks.append(chunk)
+            loaded[role] = b"".join(chunks)
+        return loaded
+
+    async def _stored(self, key: str) -> ImageMeta | None:
+        try:
+            info: ObjectInfo = await self.storage.head(key)
+        except ObjectNotFound:
+            return None
+        return meta_from_info(key, info)
+
+    async def _wait_for(self, key: str) -> ImageMeta:
+        deadline = time.monotonic() + self.wait_timeout
+        while time.monotonic() < deadline:
+            meta = await self._stored(key)
+            if meta is not None:
+                return meta
+            await asyncio.sleep(self.poll_interval)
+        raise RenderBusy(f"{key} is still being rendered elsewhere")

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.cache import Card
-from proxy.catalog import Catalog, meta_from_info
+from proxy.catalog import Catalog
 from proxy.http.client_ip import ClientIP
 from proxy.http.conditional import is_not_modified
 from proxy.http.responses import Send, send_error, send_full
 from proxy.limits import ImageLimiter
-from proxy.records import SLUG_RE
+from proxy.records import SLUG_RE, meta_from_info
+from proxy.render_pool import RenderBusy
 from proxy.storage.base import ObjectNotFound, StorageUnavailable
 
 __all__ = ["ImageEndpoint"]
@@ -104,7 +105,11 @@ class ImageEndpoint:
         # The cached metadata no longer matches storage (the image was deleted, or rendered
         # again with other bytes): look again past every cache, which also corrects Redis;
         # the lookup renders from the spec when the image is gone.
-        card = await self.catalog.resolve(slug, fresh=True)
+        try:
+            card = await self.catalog.resolve(slug, fresh=True)
+        except (StorageUnavailable, RenderBusy) as exc:
+            await _unavailable(send, exc, False)
+            return
         if card is None:
             await send_error(
                 send, 404, "not_found", "no such image", False, cache=self._not_found_cache
@@ -149,3 +154,19 @@ class ImageEndpoint:
         if keep:
             catalog.cache.keep_body(slug, b"".join(parts))
         return True
+
+
+async def _unavailable(send: Send, exc: Exception, head: bool) -> None:
+    if isinstance(exc, RenderBusy):
+        await send_error(
+            send,
+            503,
+            "render_busy",
+            "the image is being rendered; retry shortly",
+            head,
+            _RETRY_SOON,
+        )
+    else:
+        await send_error(
+            send, 503, "storage_unavailable", "image storage is unavailable", head, _RETRY_SOON
+        )

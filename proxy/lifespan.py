@@ -13,9 +13,11 @@ from redis.asyncio import Redis
 from config import Settings
 from proxy.cache import HotCache
 from proxy.catalog import Catalog
-from proxy.fallback import Fallback, NoFallback
+from proxy.fallback import RenderFallback
 from proxy.limits import CircuitBreaker, ImageLimiter
 from proxy.metastore import MetaStore, NoMetaStore, RedisMetaStore
+from proxy.render_pool import RenderPool
+from proxy.slug_lock import LocalSlugLock, RedisSlugLock, SlugLock
 from proxy.storage import Storage, create_storage
 
 __all__ = ["Runtime", "open_runtime"]
@@ -31,12 +33,12 @@ class Runtime:
     breaker: CircuitBreaker
     limiter: ImageLimiter
     catalog: Catalog
+    pool: RenderPool
+    fallback: RenderFallback
 
 
 @asynccontextmanager
-async def open_runtime(
-    settings: Settings, fallback: Fallback | None = None
-) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
         storage = await create_storage(settings.storage)
         stack.push_async_callback(storage.close)
@@ -44,6 +46,7 @@ async def open_runtime(
         breaker = CircuitBreaker(rs.breaker_failures, rs.breaker_reset)
         redis: Redis | None = None
         metastore: MetaStore = NoMetaStore()
+        slug_lock: SlugLock = LocalSlugLock()
         if rs.url:
             # Short explicit timeouts: a dead or frozen Redis must cost milliseconds, not seconds.
             redis = Redis.from_url(
@@ -56,6 +59,9 @@ async def open_runtime(
             metastore = RedisMetaStore(
                 redis, breaker, settings.cache.redis_meta_ttl, rs.socket_timeout
             )
+            # The lock outlives any sane render; a crashed owner's lock expires by itself.
+            lock_ttl = max(30.0, settings.render.wait_timeout)
+            slug_lock = RedisSlugLock(redis, breaker, lock_ttl, rs.socket_timeout)
         limiter = ImageLimiter.from_settings(settings.limits, rs, redis, breaker)
         limiter.start()
         stack.push_async_callback(limiter.stop)
@@ -63,6 +69,9 @@ async def open_runtime(
         cache = HotCache(
             c.hot_bytes, c.hot_item_max_bytes, c.meta_entries, c.negative_entries, c.negative_ttl
         )
-        catalog = Catalog(cache, metastore, storage, fallback or NoFallback())
+        pool = RenderPool(settings.render.threads, settings.render.queue)
+        stack.callback(pool.close)
+        fallback = RenderFallback(storage, pool, slug_lock, settings.render.wait_timeout)
+        catalog = Catalog(cache, metastore, storage, fallback)
         log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
-        yield Runtime(settings, storage, redis, breaker, limiter, catalog)
+        yield Runtime(settings, storage, redis, breaker, limiter, catalog, pool, fallback)

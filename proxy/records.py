@@ -12,6 +12,8 @@ import re
 
 import msgspec
 
+from proxy.storage.base import ObjectInfo
+
 __all__ = [
     "FORMATS",
     "SLUG_RE",
@@ -19,6 +21,7 @@ __all__ = [
     "SpecRecord",
     "etag_for",
     "image_key",
+    "meta_from_info",
     "spec_key",
 ]
 
@@ -43,6 +46,9 @@ class SpecRecord(msgspec.Struct, frozen=True, kw_only=True):
     template_version: str = ""
     revision: int = 0
     created: float = 0.0
+    # Asset role (avatar, logo, favicon, page_image) -> storage key of the bytes used, so an
+    # on-demand render reproduces the original without fetching anything again.
+    assets: dict[str, str] = {}
 
 
 class ImageMeta(msgspec.Struct, frozen=True, array_like=True):
@@ -67,3 +73,15 @@ def etag_for(data: bytes) -> str:
     """A strong validator (RFC 9110 §8.8.3): a hash of the exact bytes, quoted."""
     digest = hashlib.sha256(data).digest()[:18]
     return '"' + base64.urlsafe_b64encode(digest).decode("ascii") + '"'
+
+
+def meta_from_info(key: str, info: ObjectInfo) -> ImageMeta:
+    created = info.metadata.get("created", "")
+    return ImageMeta(
+        key=key,
+        # Objects written by publish() carry their ETag; any other gets one from its identity.
+        etag=info.metadata.get("etag") or etag_for(f"{key}:{info.size}:{info.modified}".encode()),
+        size=info.size,
+        content_type=info.content_type,
+        modified=float(created) if created.isdigit() else float(int(info.modified)),
+    )
