@@ -139,8 +139,9 @@ async def test_stopped_redis_keeps_limiting_locally_and_opens_the_breaker(
         redis_process.stop()
         # Each worker still enforces the limit alone, and check() never awaits anything.
         assert [limiter.check(IP).allowed for _ in range(4)] == [True, True, True, False]
-        for i in range(50):
-            limiter.check(f"10.0.0.{i}")
+        # Three failed syncs open the breaker: ~150 ms idle, longer on a loaded CI machine.
+        for i in range(500):
+            limiter.check(f"10.0.{i // 250}.{i % 250}")
             await asyncio.sleep(SYNC / 5)
             if breaker.state is BreakerState.OPEN:
                 break
