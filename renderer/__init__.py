@@ -184,7 +184,10 @@ def render(
     }
     content = Content(texts=texts, images=images, font=spec.font, max_pixels=max_pixels)
     image, reports = compose(template.name, spec.kind, layout, palette, content)
-    data = encode(image, spec.format, layout.output, max_bytes)
+    output = layout.output
+    if layout.background.image_field in images:  # drawn over a photo: see Output
+        output = msgspec.structs.replace(output, png_compression=output.photo_png_compression)
+    data = encode(image, spec.format, output, max_bytes)
     return Rendered(
         data=data,
         media_type=MEDIA_TYPES[spec.format],

@@ -19,7 +19,8 @@ from .colours import Palette
 from .fonts import CATALOGUE, family_list
 from .layout_model import ImageLayer, KindLayout, ShapeLayer, TextLayer
 from .shapes import shape_image
-from .text import FittedText, TextStyle, fit_text
+from .text import FittedText, TextStyle
+from .text_cache import fitted_text
 
 __all__ = ["Content", "LayerReport", "compose"]
 
@@ -103,7 +104,9 @@ def _fit(
     layer: TextLayer, text: str, box: Rect, height: int, palette: Palette, content: Content
 ) -> FittedText:
     pad_y, pad_x = _pad(layer)
-    return fit_text(text, _style(layer, palette, content), box[2] - 2 * pad_x, height - 2 * pad_y)
+    return fitted_text(
+        text, _style(layer, palette, content), box[2] - 2 * pad_x, height - 2 * pad_y
+    )
 
 
 def _layout_text(layout: KindLayout, palette: Palette, content: Content) -> dict[str, _Placed]:

@@ -102,3 +102,5 @@ def check_layout(layout: KindLayout, where: str) -> None:
         _check_layer(layer, layout, lw)
     if not 0 <= layout.output.png_compression <= 9:
         raise TemplateError(f"{where}: output: key 'png_compression': must be 0..9")
+    if not 0 <= layout.output.photo_png_compression <= 9:
+        raise TemplateError(f"{where}: output: key 'photo_png_compression': must be 0..9")
