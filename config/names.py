@@ -6,6 +6,9 @@ __all__ = ["env_name"]
 
 # Areas whose fields are named without the area: OGEDGE_PORT, OGEDGE_DATA_DIR, OGEDGE_IMAGE_RATE.
 _FLAT_AREAS = {"server", "storage", "limits"}
+# Areas whose variables use another prefix. [webhooks] is OGEDGE_WEBHOOK_*: the published
+# name of its development switch is OGEDGE_WEBHOOK_ALLOW_HTTP, and one area keeps one prefix.
+_AREA_PREFIX = {"webhooks": "webhook"}
 
 
 def env_name(path: str) -> str:
@@ -13,4 +16,6 @@ def env_name(path: str) -> str:
     parts = path.split(".")
     if parts[0] in _FLAT_AREAS:
         parts = parts[1:]
+    else:
+        parts[0] = _AREA_PREFIX.get(parts[0], parts[0])
     return "OGEDGE_" + "_".join(parts).upper()

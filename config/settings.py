@@ -18,6 +18,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "WebhookSettings",
 ]
 
 
@@ -110,6 +111,25 @@ class RenderSettings(msgspec.Struct, frozen=True, kw_only=True):
     wait_timeout: float = 20.0
 
 
+class WebhookSettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Development only: accept plain http:// webhook URLs (https only otherwise).
+    allow_http: bool = False
+    # Seconds for one delivery POST (connect, answer and body).
+    timeout: float = 12.0
+    # Delivery attempts before a webhook is dead-lettered (8 spans about a day).
+    max_attempts: int = 8
+    # Backoff before retry n is random in [0, min(retry_max_delay, retry_base * 4**(n-1))].
+    retry_base: float = 15.0
+    retry_max_delay: float = 12 * 3600.0
+    # A claimed delivery not settled within this many seconds is delivered again
+    # (the worker died); it must exceed `timeout`.
+    visibility_timeout: float = 60.0
+    # Seconds between queue polls when idle (an enqueue in the same worker wakes it at once).
+    poll_interval: float = 1.0
+    # Deliveries in flight per worker.
+    concurrency: int = 16
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -118,3 +138,4 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cache: CacheSettings = CacheSettings()
     fetch: FetchSettings = FetchSettings()
     render: RenderSettings = RenderSettings()
+    webhooks: WebhookSettings = WebhookSettings()

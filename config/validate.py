@@ -87,6 +87,23 @@ def semantic_errors(s: Settings) -> list[str]:
     need(0 <= rn.threads <= 64, "render.threads", "0 (one per core) to 64")
     need(0 <= rn.queue <= 10_000, "render.queue", "0 to 10000")
     need(rn.wait_timeout > 0, "render.wait_timeout", "seconds > 0")
+    w = s.webhooks
+    need(0 < w.timeout <= 60, "webhooks.timeout", "seconds in (0, 60]")
+    need(1 <= w.max_attempts <= 50, "webhooks.max_attempts", "1 to 50")
+    need(w.retry_base > 0, "webhooks.retry_base", "seconds > 0")
+    need(
+        w.retry_max_delay >= w.retry_base,
+        "webhooks.retry_max_delay",
+        "seconds >= OGEDGE_WEBHOOK_RETRY_BASE",
+    )
+    # A lease shorter than one POST would hand a delivery to a second worker mid-flight.
+    need(
+        w.visibility_timeout > w.timeout,
+        "webhooks.visibility_timeout",
+        "seconds > OGEDGE_WEBHOOK_TIMEOUT",
+    )
+    need(0 < w.poll_interval <= 60, "webhooks.poll_interval", "seconds in (0, 60]")
+    need(1 <= w.concurrency <= 1000, "webhooks.concurrency", "1 to 1000")
     return errors
 
 
