@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 
 from config import Settings
+from proxy.api.render import render_card
 from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
 from proxy.http.errors import exception_handlers
@@ -29,7 +30,7 @@ class OgEdge:
         self.settings = settings
         self.image: ImageEndpoint | None = None
         self.litestar = Litestar(
-            route_handlers=[healthz, readyz],
+            route_handlers=[healthz, readyz, render_card],
             lifespan=[self._lifespan],
             exception_handlers=exception_handlers,
             debug=False,
@@ -39,6 +40,7 @@ class OgEdge:
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         async with open_runtime(self.settings) as runtime:
             app.state.runtime = runtime
+            app.state.api = runtime.api
             self.image = ImageEndpoint(
                 runtime.catalog,
                 runtime.limiter,

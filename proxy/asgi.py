@@ -17,4 +17,6 @@ def create() -> OgEdge:
         level=settings.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # libvips reports every threadpool it finishes at INFO: one line per render is noise.
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
     return create_app(settings)

@@ -11,13 +11,20 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from config import Settings
+from proxy.api.assets import AssetResolver
+from proxy.api.key_limits import KeyLimiter, LocalKeyLimiter, RedisKeyLimiter
+from proxy.api.quota import LocalQuota, Quotas, RedisQuota
+from proxy.api.runtime import ApiRuntime
 from proxy.cache import HotCache
 from proxy.catalog import Catalog
 from proxy.fallback import RenderFallback
-from proxy.limits import CircuitBreaker, ImageLimiter
+from proxy.keys import Authenticator, KeyRegistry
+from proxy.limits import CircuitBreaker, ImageLimiter, RedisGCRA
 from proxy.metastore import MetaStore, NoMetaStore, RedisMetaStore
+from proxy.netguard import GuardedClient
 from proxy.render_pool import RenderPool
 from proxy.slug_lock import LocalSlugLock, RedisSlugLock, SlugLock
+from proxy.slugs import Revisions, load_secret
 from proxy.storage import Storage, create_storage
 
 __all__ = ["Runtime", "open_runtime"]
@@ -35,6 +42,7 @@ class Runtime:
     catalog: Catalog
     pool: RenderPool
     fallback: RenderFallback
+    api: ApiRuntime
 
 
 @asynccontextmanager
@@ -74,4 +82,36 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         fallback = RenderFallback(storage, pool, slug_lock, settings.render.wait_timeout)
         catalog = Catalog(cache, metastore, storage, fallback)
         log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
-        yield Runtime(settings, storage, redis, breaker, limiter, catalog, pool, fallback)
+        api = await _open_api(stack, settings, storage, redis, breaker, catalog, pool)
+        yield Runtime(settings, storage, redis, breaker, limiter, catalog, pool, fallback, api)
+
+
+async def _open_api(
+    stack: AsyncExitStack,
+    settings: Settings,
+    storage: Storage,
+    redis: Redis | None,
+    breaker: CircuitBreaker,
+    catalog: Catalog,
+    pool: RenderPool,
+) -> ApiRuntime:
+    client = await GuardedClient.create(settings.fetch)
+    stack.push_async_callback(client.close)
+    key_limits: KeyLimiter = LocalKeyLimiter()
+    quotas: Quotas = LocalQuota()
+    if redis is not None:
+        timeout = settings.redis.socket_timeout
+        key_limits = RedisKeyLimiter(RedisGCRA(redis, breaker, timeout))
+        quotas = RedisQuota(redis, breaker, timeout)
+    return ApiRuntime(
+        public_url=settings.server.public_url,
+        secret=await load_secret(settings.server.secret, storage),
+        storage=storage,
+        catalog=catalog,
+        pool=pool,
+        auth=Authenticator(KeyRegistry(storage)),
+        key_limits=key_limits,
+        quotas=quotas,
+        revisions=Revisions(storage),
+        assets=AssetResolver(client, storage, settings.fetch.max_image_bytes),
+    )

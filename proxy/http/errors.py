@@ -9,6 +9,12 @@ from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from proxy.api.quota import QuotaExceeded, QuotaUnavailable
+from proxy.keys import AuthError
+from proxy.render_pool import RenderBusy
+from proxy.storage.base import StorageUnavailable
+from renderer import AssetError, SpecError, TemplateNotFound
+
 __all__ = ["ApiError", "exception_handlers"]
 
 _CODES = {
@@ -59,6 +65,52 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     )
 
 
+def _json(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    return Response(_body(code, message, field), status_code=status, headers=headers)
+
+
+def _spec_error(_: Request[Any, Any, Any], exc: SpecError) -> Response[dict[str, Any]]:
+    if isinstance(exc, TemplateNotFound):
+        return _json(404, "template_not_found", exc.message, exc.field)
+    return _json(400, "invalid_field", exc.message, exc.field)
+
+
+def _asset_error(_: Request[Any, Any, Any], exc: AssetError) -> Response[dict[str, Any]]:
+    return _json(422, "unusable_asset", exc.message, exc.field)
+
+
+def _auth_error(_: Request[Any, Any, Any], exc: AuthError) -> Response[dict[str, Any]]:
+    headers = {"WWW-Authenticate": 'Bearer realm="ogedge"'} if exc.status == 401 else None
+    return _json(exc.status, exc.code, str(exc), headers=headers)
+
+
+def _quota(_: Request[Any, Any, Any], exc: QuotaExceeded) -> Response[dict[str, Any]]:
+    return _json(
+        429,
+        "quota_exceeded",
+        f"{exc}; it renews at the start of next month (UTC)",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    what = {
+        RenderBusy: "every render slot is busy",
+        QuotaUnavailable: "quota accounting is unavailable",
+        StorageUnavailable: "storage is unavailable",
+    }
+    message = next(
+        (m for t, m in what.items() if isinstance(exc, t)), "a dependency is unavailable"
+    )
+    return _json(503, "unavailable", f"{message}; retry shortly", headers={"Retry-After": "2"})
+
+
 def _bug(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     return Response(
         _body("internal_error", "internal error", None), status_code=HTTP_500_INTERNAL_SERVER_ERROR
@@ -68,5 +120,12 @@ def _bug(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
 exception_handlers: ExceptionHandlersMap = {
     ApiError: _api_error,
     HTTPException: _http_error,
+    SpecError: _spec_error,
+    AssetError: _asset_error,
+    AuthError: _auth_error,
+    QuotaExceeded: _quota,
+    QuotaUnavailable: _unavailable,
+    RenderBusy: _unavailable,
+    StorageUnavailable: _unavailable,
     Exception: _bug,
 }

@@ -1,0 +1,105 @@
+"""POST /api/v2/render (ogmint-style): fields in, a stored card and its /i/<slug> URL out.
+
+Authenticate -> per-key rate limit -> validate the spec -> derive the slug (dedup: a stored
+spec record means the card exists) -> monthly quota (new renders only) -> assets -> render in
+the bounded pool -> publish -> 201. The image is stored before the answer, so the URL is warm.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from litestar import Request, post
+from litestar.response import Response
+
+import renderer
+from proxy.api.runtime import ApiRuntime
+from proxy.http.errors import ApiError
+from proxy.publish import publish
+from proxy.records import SpecRecord, spec_key
+from proxy.slugs import derive_slug
+from proxy.storage.base import ObjectNotFound
+
+__all__ = ["MAX_BODY_BYTES", "render_card"]
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class RenderResult(msgspec.Struct):
+    success: bool
+    slug: str
+    url: str
+    webhook_dispatched: bool
+    cached: bool = False
+
+
+class _Transient(msgspec.Struct):
+    """Fields that never enter the spec hash."""
+
+    avatar: str = ""
+    logo: str = ""
+    webhookUrl: str = ""
+    metadata: dict[str, Any] | None = None
+
+
+@post(
+    "/api/v2/render",
+    request_max_body_size=MAX_BODY_BYTES,
+    status_code=201,
+    summary="Render a card (deduplicated per project)",
+)
+async def render_card(request: Request[Any, Any, Any]) -> Response[RenderResult]:
+    api: ApiRuntime = request.app.state.api
+    key = await api.auth.authenticate(request.headers)
+    project = api.auth.authorize(key, None)
+    await api.key_limits.check(key)
+
+    body = await request.body()
+    spec = renderer.normalize(renderer.parse_spec(body))
+    try:
+        extra = msgspec.json.decode(body, type=_Transient)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, "invalid_field", str(exc).split(" - at ")[0], "body") from exc
+    spec_hash = renderer.spec_hash(spec)
+    revision = await api.revisions.current(project, spec_hash)
+    slug = derive_slug(api.secret, project, spec_hash, revision)
+
+    if await _exists(api, slug):
+        result = RenderResult(True, slug, api.image_url(slug), False, cached=True)
+        return Response(result, status_code=200)
+
+    await api.quotas.take(project, await api.auth.project_quota(project))
+    try:
+        assets: dict[str, bytes] = {}
+        asset_keys: dict[str, str] = {}
+        for field in ("avatar", "logo"):
+            value = getattr(extra, field)
+            if value:
+                assets[field], asset_keys[field] = await api.assets.resolve(field, value)
+        rendered = await api.pool.run(renderer.render, spec, renderer.Assets(**assets))
+        record = SpecRecord(
+            slug=slug,
+            project=project,
+            spec=msgspec.to_builtins(spec),
+            format=spec.format,
+            template_version=rendered.template_version,
+            revision=revision,
+            created=time.time(),
+            assets=asset_keys,
+        )
+        await publish(api.storage, record, rendered.data)
+    except BaseException:
+        await api.quotas.give_back(project)  # only renders that were stored count
+        raise
+    api.catalog.forget(slug)  # this worker may remember the slug as missing
+    return Response(RenderResult(True, slug, api.image_url(slug), False), status_code=201)
+
+
+async def _exists(api: ApiRuntime, slug: str) -> bool:
+    try:
+        await api.storage.head(spec_key(slug))
+    except ObjectNotFound:
+        return False
+    return True

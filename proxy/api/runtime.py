@@ -1,0 +1,33 @@
+"""What the generation APIs need, built once per worker in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proxy.api.assets import AssetResolver
+from proxy.api.key_limits import KeyLimiter
+from proxy.api.quota import Quotas
+from proxy.catalog import Catalog
+from proxy.keys import Authenticator
+from proxy.render_pool import RenderPool
+from proxy.slugs import Revisions
+from proxy.storage.base import Storage
+
+__all__ = ["ApiRuntime"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRuntime:
+    public_url: str
+    secret: bytes
+    storage: Storage
+    catalog: Catalog
+    pool: RenderPool
+    auth: Authenticator
+    key_limits: KeyLimiter
+    quotas: Quotas
+    revisions: Revisions
+    assets: AssetResolver
+
+    def image_url(self, slug: str) -> str:
+        return f"{self.public_url.rstrip('/')}/i/{slug}"
