@@ -1,10 +1,30 @@
-"""Blending overlays onto the canvas, touching only the pixels they cover."""
+"""Blending overlays onto the canvas, touching only the pixels they cover.
+
+Blended regions that recur (the same cached background under the same cached tag, author
+or logo raster at the same place: most cards of a project) are kept, materialised, in a
+byte-bounded LRU, so a typical render blends only its title.
+"""
 
 from __future__ import annotations
 
+import threading
+
+import cachetools
 import pyvips
 
-__all__ = ["flatten"]
+__all__ = ["BLEND_CACHE_BYTES", "flatten"]
+
+BLEND_CACHE_BYTES = 24 * 1024 * 1024
+
+Item = tuple[pyvips.Image, int, int]
+# key -> (base, overlays, blended): holding base and overlays keeps their ids from being
+# reused while the entry lives, and lets a hit check identity, not just the id numbers.
+_cache: cachetools.LRUCache[tuple[int, ...], tuple[pyvips.Image, list[pyvips.Image], pyvips.Image]]
+_cache = cachetools.LRUCache(
+    maxsize=BLEND_CACHE_BYTES, getsizeof=lambda v: v[2].width * v[2].height * v[2].bands
+)
+_seen: cachetools.LRUCache[tuple[int, ...], bool] = cachetools.LRUCache(maxsize=4096)
+_lock = threading.Lock()
 
 
 def _clusters(overlays: list[tuple[pyvips.Image, int, int]]) -> list[list[int]]:
@@ -42,7 +62,36 @@ def _blend(region: pyvips.Image, items: list[tuple[pyvips.Image, int, int]]) -> 
     return blended.extract_band(0, n=3).cast("uchar")  # one op; [0:3] would be four
 
 
-def flatten(base: pyvips.Image, overlays: list[tuple[pyvips.Image, int, int]]) -> pyvips.Image:
+def _region(
+    base: pyvips.Image, items: list[Item], x0: int, y0: int, w: int, h: int
+) -> pyvips.Image:
+    """The blended region, from the cache when this exact combination was seen before.
+
+    A combination is materialised only the second time it is seen, so one-off titles
+    never pay for a copy or take cache space.
+    """
+    key = (id(base), x0, y0, w, h, *(v for im, x, y in items for v in (id(im), x, y)))
+    with _lock:
+        hit = _cache.get(key)
+        repeat = _seen.pop(key, False)
+        if hit is None and not repeat:
+            _seen[key] = True
+    if (
+        hit is not None
+        and hit[0] is base
+        and all(a is b for a, (b, _, _) in zip(hit[1], items, strict=True))
+    ):
+        return hit[2]
+    region = base.crop(x0, y0, w, h)
+    blended = _blend(region, [(im, x - x0, y - y0) for im, x, y in items])
+    if repeat:
+        blended = blended.copy_memory()
+        with _lock:
+            _cache[key] = (base, [im for im, _, _ in items], blended)
+    return blended
+
+
+def flatten(base: pyvips.Image, overlays: list[Item]) -> pyvips.Image:
     """Blend overlays onto the base, touching only the regions they cover.
 
     libvips' composite works in float on every pixel of its base, so compositing over the
@@ -56,7 +105,5 @@ def flatten(base: pyvips.Image, overlays: list[tuple[pyvips.Image, int, int]]) -
         y0 = min(y for _, _, y in items)
         x1 = max(x + im.width for im, x, _ in items)
         y1 = max(y + im.height for im, _, y in items)
-        region = base.crop(x0, y0, x1 - x0, y1 - y0)
-        blended = _blend(region, [(im, x - x0, y - y0) for im, x, y in items])
-        out = out.insert(blended, x0, y0)
+        out = out.insert(_region(base, items, x0, y0, x1 - x0, y1 - y0), x0, y0)
     return out.copy(interpretation="srgb")

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped when rendering code changes output for the same template files.
-RENDERER_REVISION = "1"
+RENDERER_REVISION = "2"  # 2: balanced wrapping, RTL anchoring, integer blending
 BASE_KIND = "og"
 
 
@@ -93,7 +93,7 @@ def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
             stack["box"] = _scale_box(stack["box"], sx, sy, False)
     background = copy.deepcopy(raw.get("background", {}))
     overrides = raw.get("kinds", {}).get(kind, {})
-    unknown = set(overrides) - {"background", "layers", "stacks"}
+    unknown = set(overrides) - {"background", "layers", "stacks", "output"}
     if unknown:
         raise TemplateError(f"{where}: kinds.{kind}: unknown key(s) {sorted(unknown)}")
     background.update(overrides.get("background", {}))
@@ -110,7 +110,7 @@ def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
         "background": background,
         "layers": layers,
         "stacks": stacks,
-        "output": raw.get("output", {}),
+        "output": {**raw.get("output", {}), **overrides.get("output", {})},
     }
 
 
