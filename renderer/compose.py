@@ -77,6 +77,7 @@ def _box(layer: TextLayer | ImageLayer, content: Content) -> Rect:
 def _style(layer: TextLayer, palette: Palette, content: Content) -> TextStyle:
     family = content.font if layer.font == "$font" else _ROLE_FAMILIES.get(layer.font, layer.font)
     generic = "mono" if layer.font == "$mono" else CATALOGUE.get(family, "sans")
+    r, g, b, a = resolve_colour(layer.color, palette)
     return TextStyle(
         families=family_list(family, generic),
         weight=layer.weight,
@@ -84,7 +85,7 @@ def _style(layer: TextLayer, palette: Palette, content: Content) -> TextStyle:
         min_size=layer.min_size,
         line_height=layer.line_height,
         letter_spacing=layer.letter_spacing,
-        colour=resolve_colour(layer.color, palette),
+        colour=(r, g, b, round(a * layer.opacity)),
         align=layer.align,
         max_lines=layer.max_lines,
         ellipsis=layer.ellipsis,

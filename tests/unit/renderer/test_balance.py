@@ -1,4 +1,4 @@
-"""Balanced wrapping (no orphaned last word), right-to-left anchoring and tinted logos."""
+"""Balanced wrapping (no orphaned last word), RTL anchoring, tinted logos, text opacity."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import pyvips
 
 from renderer import Assets, RenderSpec, render
 from renderer.colours import parse_hex
+from renderer.compose import Content
+from renderer.compose import _style as _text_style
+from renderer.layout_model import TextLayer
+from renderer.template import registry
 from renderer.text import TextStyle, base_direction, fit_text
 from renderer.text import _line_widths as line_widths
 from renderer.text import _render as render_text
@@ -124,3 +128,12 @@ def test_product_panel_logo_is_tinted_on_accent() -> None:
     x, y, w, h = layer.ink
     centre = decode(card).crop(x + w // 4, y + h // 4, w // 2, h // 2)
     assert centre.min() > 200  # white-ish everywhere, never the logo's own near-black
+
+
+def test_text_layer_opacity_is_applied() -> None:
+    palette = registry().palettes["mono"]
+    content = Content(texts={}, images={}, font="Inter", max_pixels=1)
+    opaque = _text_style(TextLayer(box=(0, 0, 10, 10)), palette, content)
+    faded = _text_style(TextLayer(box=(0, 0, 10, 10), opacity=0.5), palette, content)
+    assert opaque.colour[3] == 255
+    assert faded.colour[:3] == opaque.colour[:3] and faded.colour[3] == 128
