@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 
 from config import Settings
+from proxy.api.generate import generate_image
 from proxy.api.render import render_card
 from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
@@ -30,7 +31,7 @@ class OgEdge:
         self.settings = settings
         self.image: ImageEndpoint | None = None
         self.litestar = Litestar(
-            route_handlers=[healthz, readyz, render_card],
+            route_handlers=[healthz, readyz, render_card, generate_image],
             lifespan=[self._lifespan],
             exception_handlers=exception_handlers,
             debug=False,

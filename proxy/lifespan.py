@@ -114,4 +114,5 @@ async def _open_api(
         quotas=quotas,
         revisions=Revisions(storage),
         assets=AssetResolver(client, storage, settings.fetch.max_image_bytes),
+        max_page_bytes=settings.fetch.max_page_bytes,
     )

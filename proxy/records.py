@@ -49,6 +49,8 @@ class SpecRecord(msgspec.Struct, frozen=True, kw_only=True):
     # Asset role (avatar, logo, favicon, page_image) -> storage key of the bytes used, so an
     # on-demand render reproduces the original without fetching anything again.
     assets: dict[str, str] = {}
+    # Generate API: what the page said (title, description, favicon URL), echoed on repeats.
+    source: dict[str, str] = {}
 
 
 class ImageMeta(msgspec.Struct, frozen=True, array_like=True):

@@ -28,6 +28,7 @@ class ApiRuntime:
     quotas: Quotas
     revisions: Revisions
     assets: AssetResolver
+    max_page_bytes: int
 
     def image_url(self, slug: str) -> str:
         return f"{self.public_url.rstrip('/')}/i/{slug}"

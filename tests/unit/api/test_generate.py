@@ -1,0 +1,182 @@
+"""POST /images/generate through the ASGI app, scraping pages from a local HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+import config
+from proxy.app import create_app
+from proxy.keys import KeyRegistry
+from proxy.storage import LocalStorage
+from tests.support.ogedge import png_bytes
+
+PAGE = """<!doctype html><html lang="en"><head>
+<meta charset="utf-8"><title>Fallback title</title>
+<meta property="og:title" content="Faster cards with &amp; libvips">
+<meta property="og:description" content="How we render social cards in milliseconds.">
+<meta property="og:site_name" content="Acme Blog">
+<meta name="theme-color" content="#ff5500">
+<link rel="icon" href="/icon.png" sizes="64x64">
+</head><body><h1>ignored</h1></body></html>"""
+ICON = png_bytes(64, 64, block=8)
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        routes = {
+            "/post": (200, "text/html; charset=utf-8", PAGE.encode()),
+            "/icon.png": (200, "image/png", ICON),
+            "/image": (200, "image/png", ICON),
+        }
+        status, ctype, body = routes.get(self.path, (404, "text/html", b"<h1>nope</h1>"))
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def make_key(data_dir: Path, project: str, **kwargs: Any) -> str:
+    async def create() -> str:
+        return (await KeyRegistry(LocalStorage(str(data_dir))).create(project, **kwargs))[0]
+
+    return asyncio.run(create())
+
+
+def app_client(data_dir: Path, allow_private: bool) -> TestClient[Any]:
+    settings = config.load(
+        {
+            "OGEDGE_DATA_DIR": str(data_dir),
+            "OGEDGE_PUBLIC_URL": "https://og.test",
+            "OGEDGE_FETCH_ALLOW_PRIVATE": str(allow_private).lower(),
+        }
+    )
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir()
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def client(data_dir: Path) -> Iterator[TestClient[Any]]:
+    with app_client(data_dir, allow_private=True) as tc:
+        yield tc
+
+
+def gen(tc: TestClient[Any], key: str, **body: Any) -> Any:
+    return tc.post("/images/generate", json=body, headers={"authorization": f"Bearer {key}"})
+
+
+def test_generate_scrapes_renders_and_caches(
+    client: TestClient[Any], data_dir: Path, site: str
+) -> None:
+    key = make_key(data_dir, "acme")
+    r = gen(client, key, url=f"{site}/post", kind="twitter")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["cached"] is False
+    assert isinstance(body["generationMs"], int)
+    assert body["ai"] is None
+    assert (body["kind"], body["width"], body["height"]) == ("twitter", 1200, 600)
+    assert body["imageUrl"] == f"https://og.test/i/{body['id']}"
+    assert body["source"] == {
+        "title": "Faster cards with & libvips",
+        "description": "How we render social cards in milliseconds.",
+        "favicon": f"{site}/icon.png",
+    }
+    img = client.get(f"/i/{body['id']}")
+    assert img.status_code == 200
+    assert img.content.startswith(b"\x89PNG")
+
+    again = gen(client, key, url=f"{site}/post", kind="twitter")
+    assert again.status_code == 200
+    assert again.json()["cached"] is True
+    assert again.json()["generationMs"] is None
+    assert again.json()["id"] == body["id"]
+    assert again.json()["source"] == body["source"]
+    # Another kind is another card.
+    assert gen(client, key, url=f"{site}/post", kind="square").json()["id"] != body["id"]
+
+
+def test_force_renders_a_new_slug_that_later_repeats_return(
+    client: TestClient[Any], data_dir: Path, site: str
+) -> None:
+    key = make_key(data_dir, "acme")
+    first = gen(client, key, url=f"{site}/post").json()["id"]
+    forced = gen(client, key, url=f"{site}/post", force=True).json()
+    assert forced["cached"] is False
+    assert forced["id"] != first
+    assert gen(client, key, url=f"{site}/post").json()["id"] == forced["id"]
+    assert client.get(f"/i/{first}").status_code == 200  # the old URL keeps serving
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 400, "url"),
+        ({"url": "https://example.com", "kind": "poster"}, 400, "kind"),
+        ({"url": "ftp://example.com/page"}, 400, "url"),
+        ({"url": "https://example.com", "template": "nope"}, 404, "template"),
+        ({"url": "https://example.com", "style": "neon"}, 400, "palette"),
+    ],
+)
+def test_bad_requests(
+    client: TestClient[Any], data_dir: Path, body: Any, status: int, field: str, site: str
+) -> None:
+    if body.get("url") == "https://example.com":
+        body = {**body, "url": f"{site}/post"}
+    r = gen(client, make_key(data_dir, "acme"), **body)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["field"] == field
+
+
+def test_unusable_pages_are_422(client: TestClient[Any], data_dir: Path, site: str) -> None:
+    key = make_key(data_dir, "acme")
+    missing = gen(client, key, url=f"{site}/gone")
+    assert missing.status_code == 422
+    assert "404" in missing.json()["error"]["message"]
+    not_html = gen(client, key, url=f"{site}/image")
+    assert not_html.status_code == 422
+    assert not_html.json()["error"]["field"] == "url"
+    refused = gen(client, key, url="http://127.0.0.1:1/")
+    assert refused.status_code == 422
+
+
+def test_private_addresses_are_refused_by_default(data_dir: Path, site: str) -> None:
+    with app_client(data_dir, allow_private=False) as tc:
+        r = gen(tc, make_key(data_dir, "acme"), url=f"{site}/post")
+        assert r.status_code == 422
+        assert r.json()["error"]["field"] == "url"
+        assert "address" in r.json()["error"]["message"]
+
+
+def test_project_keys_stay_in_their_project(
+    client: TestClient[Any], data_dir: Path, site: str
+) -> None:
+    own = make_key(data_dir, "acme")
+    r = gen(client, own, url=f"{site}/post", projectId="someone-else")
+    assert r.status_code == 403
+    glob = make_key(data_dir, "ops", is_global=True)
+    assert gen(client, glob, url=f"{site}/post", projectId="someone-else").status_code == 200
