@@ -1,0 +1,149 @@
+"""Generation benchmark: the Render API (new renders, dedup hits) and /i/ hits while renders run.
+
+Starts redis-server and `ogedge serve` (local storage, Redis on), creates an API key, seeds
+cards for /i/ and spec-only slugs for on-demand renders, then runs k6/generate.js three times.
+
+    .venv/bin/python scripts/bench_generate.py [--duration 10s] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import config  # noqa: E402
+from proxy.keys import KeyRegistry  # noqa: E402
+from proxy.records import SpecRecord, spec_key  # noqa: E402
+from proxy.storage import create_storage  # noqa: E402
+from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
+from tests.support.servers import RedisProcess  # noqa: E402
+
+K6 = str(Path(sys.executable).with_name("k6"))
+OUT = ROOT / "bench-out"
+
+
+async def prepare(settings: config.Settings) -> tuple[str, list[str], list[str]]:
+    storage = await create_storage(settings.storage)
+    try:
+        key, _ = await KeyRegistry(storage).create("bench", rate=1e6, burst=1_000_000)
+        hits = [f"BenchHit{n:04d}" for n in range(20)]
+        for n, slug in enumerate(hits):
+            await seed(settings, slug, png_bytes(seed_value=n))
+        pending = [f"BenchFbk{n:04d}" for n in range(200)]
+        for slug in pending:
+            spec = {"template": "docs", "title": f"Rendered on first request {slug}"}
+            record = SpecRecord(slug=slug, project="bench", spec=spec, created=time.time())
+            await storage.put(spec_key(slug), msgspec.json.encode(record), "application/json")
+        return key, hits, pending
+    finally:
+        await storage.close()
+
+
+def k6(name: str, scenario: str, vus: int, env: dict[str, str], duration: str) -> dict[str, float]:
+    summary = OUT / f"generate_{name}.json"
+    cmd = [
+        K6,
+        "run",
+        "--quiet",
+        "--no-color",
+        "--summary-export",
+        str(summary),
+        "-e",
+        f"SCENARIO={scenario}",
+        "-e",
+        f"VUS={vus}",
+        "-e",
+        f"DURATION={duration}",
+        *[arg for k, v in env.items() for arg in ("-e", f"{k}={v}")],
+        str(ROOT / "k6" / "generate.js"),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if not summary.exists():
+        raise RuntimeError(f"k6 failed for {name}:\n{proc.stdout}\n{proc.stderr}")
+    m = json.loads(summary.read_text())["metrics"]
+    out = {
+        "rps": m["http_reqs"]["rate"],
+        "med_ms": m["http_req_duration"]["med"],
+        "p95_ms": m["http_req_duration"]["p(95)"],
+        "p99_ms": m["http_req_duration"]["p(99)"],
+        "checks": m["checks"]["value"],
+        "thresholds_ok": float(proc.returncode == 0),
+    }
+    hit = m.get("http_req_duration{op:hit}")
+    if hit:
+        out |= {"hit_med_ms": hit["med"], "hit_p95_ms": hit["p(95)"], "hit_p99_ms": hit["p(99)"]}
+    print(f"  {name:<8} {json.dumps({k: round(v, 2) for k, v in out.items()})}", file=sys.stderr)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ogedge-genbench-"))
+    redis = RedisProcess().start()
+    env = {
+        "OGEDGE_DATA_DIR": str(tmp / "data"),
+        "OGEDGE_REDIS_URL": redis.url,
+        "OGEDGE_SECRET": "bench",
+        "OGEDGE_LOG_LEVEL": "warning",
+        "OGEDGE_IMAGE_RATE": "1000000",
+        "OGEDGE_IMAGE_BURST": "1000000",
+    }
+    settings = config.load(env)
+    key, hits, pending = asyncio.run(prepare(settings))
+    server = OgEdgeServer(env, workers=args.workers)
+    try:
+        server.start()
+        base = {"BASE_URL": server.url, "API_KEY": key, "RUN_ID": str(int(time.time()))}
+        new = k6("new", "new", 4, base, args.duration)
+        dedup = k6("dedup", "dedup", 8, base, args.duration)
+        mixed = k6(
+            "mixed",
+            "mixed",
+            16,
+            {**base, "SLUGS": ",".join(hits), "FALLBACK_SLUGS": ",".join(pending)},
+            args.duration,
+        )
+    finally:
+        server.stop()
+        redis.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nCommand: .venv/bin/python scripts/bench_generate.py --duration {args.duration}\n")
+    print("| scenario | req/s | median ms | p95 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| new renders (4 connections) | {new['rps']:,.0f} | {new['med_ms']:.1f} | {new['p95_ms']:.1f} | {new['p99_ms']:.1f} |"
+    )
+    print(
+        f"| dedup hits (8 connections) | {dedup['rps']:,.0f} | {dedup['med_ms']:.1f} | {dedup['p95_ms']:.1f} | {dedup['p99_ms']:.1f} |"
+    )
+    print(
+        f"| mixed, all requests (16 connections) | {mixed['rps']:,.0f} | {mixed['med_ms']:.1f} | {mixed['p95_ms']:.1f} | {mixed['p99_ms']:.1f} |"
+    )
+    print(
+        f"| mixed, /i/ hits and 304s only | | {mixed['hit_med_ms']:.1f} | {mixed['hit_p95_ms']:.1f} | {mixed['hit_p99_ms']:.1f} |"
+    )
+    (OUT / "generate.json").write_text(
+        json.dumps({"new": new, "dedup": dedup, "mixed": mixed}, indent=2)
+    )
+    return 0 if all(r["thresholds_ok"] for r in (new, dedup, mixed)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
