@@ -1,0 +1,213 @@
+"""Fetched HTML -> the fields of a card (PageMeta), with the usual fallback chains.
+
+Pure and synchronous: no network, no I/O. Lexbor (through selectolax) parses like a browser,
+so broken markup, a missing `<head>` or stray tags give the same tree a browser would see.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+import msgspec
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from proxy.scrape.bounds import bounded
+from proxy.scrape.colour import parse_colour
+from proxy.scrape.favicon import IconLink, icon_rels, rank_icons
+from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, truncate
+from proxy.scrape.urls import absolute_url, display_host
+
+__all__ = ["PageMeta", "extract", "favicon_candidates"]
+
+Direction = Literal["ltr", "rtl"]
+
+# Enough for every real page; a hostile one with a million <meta> tags is read no further.
+_MAX_META = 2000
+_MAX_LINKS = 2000
+# Longer attribute values are not card text; skipping them keeps clean-up cheap.
+_MAX_VALUE = 8 * 1024
+_LANG = re.compile(r"[a-z]{1,8}(?:-[a-z0-9]{1,8})*", re.I)
+# Primary language subtags written right to left.
+_RTL_LANGS = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "syr", "ug", "ur", "yi"})  # fmt: skip
+
+
+class PageMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """What a page says about itself, cleaned and trimmed for the renderer.
+
+    URLs are absolute http(s) (a favicon may also be a small raster `data:` URI); text fields
+    have whitespace collapsed and fit the renderer's limits; None means the page says nothing
+    usable (title and description) or nothing we can use (image, theme colour…)."""
+
+    title: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    #: The best favicon, i.e. favicons[0]; the origin's /favicon.ico when none is declared.
+    favicon: str | None = None
+    #: Every favicon candidate, best first, for a caller whose first fetch fails.
+    favicons: tuple[str, ...] = ()
+    image: str | None = None
+    theme_color: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None
+    dir: Direction = "ltr"
+
+
+def _value(node: LexborNode, name: str) -> str:
+    value = node.attributes.get(name)
+    return value if value and len(value) <= _MAX_VALUE else ""
+
+
+def _metas(tree: LexborHTMLParser) -> dict[str, str]:
+    """`property` and `name` keys (lower case) -> the first non-empty content. The first wins:
+    pages list their primary og:image first, and later duplicates come from widgets."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta")[:_MAX_META]:
+        content = clean_text(_value(node, "content"))
+        if not content:
+            continue
+        for attr in ("property", "name", "http-equiv"):
+            key = _value(node, attr).strip().lower()
+            if key:
+                found.setdefault(key, content)
+    return found
+
+
+def _first(metas: dict[str, str], *keys: str) -> str | None:
+    return next((metas[k] for k in keys if k in metas), None)
+
+
+def _base(tree: LexborHTMLParser, page_url: str) -> str:
+    # The first <base> with an href counts; one that is not http(s) is ignored.
+    for node in tree.css("base[href]")[:1]:
+        resolved = absolute_url(node.attributes.get("href"), page_url)
+        if resolved is not None:
+            return resolved
+    return page_url
+
+
+def _in_svg(node: LexborNode) -> bool:
+    parent, depth = node.parent, 0
+    while parent is not None and depth < 256:
+        if parent.tag == "svg":
+            return True
+        parent, depth = parent.parent, depth + 1
+    return False
+
+
+def _title_element(tree: LexborHTMLParser) -> str | None:
+    # <title> inside an inline <svg> names the drawing, not the page.
+    for node in tree.css("title")[:32]:
+        if not _in_svg(node):
+            return clean_text(node.text(deep=True)) or None
+    return None
+
+
+def _heading(tree: LexborHTMLParser) -> str | None:
+    node = tree.css_first("h1")
+    if node is None:
+        return None
+    for br in node.css("br"):
+        br.replace_with(" ")
+    for hidden in node.css("script, style, template"):
+        hidden.decompose()
+    return clean_text(node.text(deep=True)) or None
+
+
+def _trimmed(value: str | None, limit: int) -> str | None:
+    return truncate(value, limit) if value else None
+
+
+def _image(metas: dict[str, str], tree: LexborHTMLParser, base: str) -> str | None:
+    keys = ("og:image", "og:image:secure_url", "og:image:url", "twitter:image", "twitter:image:src")
+    hrefs = [metas[k] for k in keys if k in metas]
+    hrefs += [_value(n, "href") for n in tree.css('link[rel~="image_src" i]')[:1]]
+    return next((u for h in hrefs if (u := absolute_url(h, base)) is not None), None)
+
+
+def _theme_color(tree: LexborHTMLParser) -> str | None:
+    # Sites may give a light and a dark theme-color; cards are drawn light, so prefer one
+    # without a media query or for a light scheme, then any.
+    nodes = tree.css('meta[name="theme-color" i]')[:16]
+    ordered = sorted(nodes, key=lambda n: "dark" in _value(n, "media").lower())
+    return next((c for n in ordered if (c := parse_colour(_value(n, "content")))), None)
+
+
+def _lang(tree: LexborHTMLParser, metas: dict[str, str]) -> str | None:
+    html = tree.css_first("html")
+    candidates = [
+        _value(html, "lang") if html is not None else "",
+        metas.get("content-language", "").split(",")[0],
+        metas.get("og:locale", "").replace("_", "-"),
+    ]
+    return next((c.strip() for c in candidates if _LANG.fullmatch(c.strip())), None)
+
+
+def _direction(tree: LexborHTMLParser, lang: str | None, title: str | None) -> Direction:
+    for selector in ("html", "body"):
+        node = tree.css_first(selector)
+        declared = _value(node, "dir").strip().lower() if node is not None else ""
+        if declared in ("ltr", "rtl"):
+            return "rtl" if declared == "rtl" else "ltr"
+    if lang is not None:
+        return "rtl" if lang.split("-")[0].lower() in _RTL_LANGS else "ltr"
+    # No declaration at all: the first strong character of the title decides, as dir=auto does.
+    for ch in title or "":
+        bidi = unicodedata.bidirectional(ch)
+        if bidi in ("R", "AL"):
+            return "rtl"
+        if bidi == "L":
+            return "ltr"
+    return "ltr"
+
+
+def _icon_links(tree: LexborHTMLParser) -> list[IconLink]:
+    links: list[IconLink] = []
+    for node in tree.css("link[rel][href]")[:_MAX_LINKS]:
+        rel = _value(node, "rel")
+        if icon_rels(rel):
+            links.append(
+                IconLink(_value(node, "href"), rel, _value(node, "sizes"), _value(node, "type"))
+            )
+    return links
+
+
+def _parse(html: str) -> LexborHTMLParser:
+    # Cut first: some markup makes tree construction quadratic (see proxy.scrape.bounds).
+    return LexborHTMLParser(bounded(html))
+
+
+def favicon_candidates(html: str | LexborHTMLParser, base_url: str) -> tuple[str, ...]:
+    """Icon URLs of a page, best first, ending with the origin's `/favicon.ico` (see
+    proxy.scrape.favicon for the order). `base_url` is the page's final URL."""
+    tree = _parse(html) if isinstance(html, str) else html
+    return rank_icons(_icon_links(tree), _base(tree, base_url), base_url)
+
+
+def extract(html: str, base_url: str) -> PageMeta:
+    """Card fields of a decoded page; `base_url` is the final URL it was fetched from."""
+    tree = _parse(html)
+    metas = _metas(tree)
+    base = _base(tree, base_url)
+    title = _first(metas, "og:title", "twitter:title") or _title_element(tree) or _heading(tree)
+    description = _first(metas, "og:description", "twitter:description", "description")
+    site_name = _first(metas, "og:site_name", "application-name") or display_host(base_url)
+    canonicals = [_value(n, "href") for n in tree.css('link[rel~="canonical" i]')[:1]]
+    canonical = next(
+        (u for h in [*canonicals, metas.get("og:url")] if (u := absolute_url(h, base))), None
+    )
+    favicons = favicon_candidates(tree, base_url)
+    lang = _lang(tree, metas)
+    return PageMeta(
+        title=_trimmed(title, TITLE_MAX),
+        description=_trimmed(description, DESCRIPTION_MAX),
+        site_name=_trimmed(site_name, TITLE_MAX),
+        favicon=favicons[0] if favicons else None,
+        favicons=favicons,
+        image=_image(metas, tree, base),
+        theme_color=_theme_color(tree),
+        canonical_url=canonical,
+        lang=lang,
+        dir=_direction(tree, lang, title),
+    )

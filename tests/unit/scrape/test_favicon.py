@@ -1,0 +1,115 @@
+"""Favicon candidates: raster first, larger first, /favicon.ico fallback, SVG last."""
+
+from __future__ import annotations
+
+from proxy.scrape import favicon_candidates
+from proxy.scrape.favicon import IconLink, icon_rels, rank_icons
+
+PAGE = "https://example.com/docs/page.html"
+
+
+def links(*tags: str) -> str:
+    return "<html><head>" + "".join(tags) + "</head><body></body></html>"
+
+
+def test_no_icons_gives_origin_favicon() -> None:
+    assert favicon_candidates("<p>hi</p>", PAGE) == ("https://example.com/favicon.ico",)
+
+
+def test_rel_forms() -> None:
+    assert icon_rels("icon")
+    assert icon_rels("Shortcut Icon")
+    assert icon_rels("apple-touch-icon")
+    assert icon_rels("apple-touch-icon-precomposed")
+    assert not icon_rels("mask-icon")
+    assert not icon_rels("stylesheet")
+
+
+def test_larger_raster_first_svg_last() -> None:
+    html = links(
+        '<link rel="icon" type="image/svg+xml" href="/icon.svg">',
+        '<link rel="icon" type="image/png" sizes="16x16" href="/16.png">',
+        '<link rel="icon" type="image/png" sizes="192x192" href="/192.png">',
+        '<link rel="shortcut icon" href="/favicon.ico">',
+        '<link rel="apple-touch-icon" href="/apple.png">',
+    )
+    assert favicon_candidates(html, PAGE) == (
+        "https://example.com/192.png",
+        "https://example.com/apple.png",  # 180 px by Apple's default
+        "https://example.com/16.png",
+        "https://example.com/favicon.ico",  # declared ICO and origin fallback, once
+        "https://example.com/icon.svg",
+    )
+
+
+def test_svg_by_extension_and_unknown_type_ranked() -> None:
+    html = links(
+        '<link rel="icon" href="/logo.svg?v=2">',
+        '<link rel="icon" href="/icon-endpoint">',
+        '<link rel="icon" href="/small.png" sizes="32x32">',
+    )
+    assert favicon_candidates(html, PAGE) == (
+        "https://example.com/small.png",
+        "https://example.com/icon-endpoint",
+        "https://example.com/favicon.ico",
+        "https://example.com/logo.svg?v=2",
+    )
+
+
+def test_sizes_lists_and_any() -> None:
+    html = links(
+        '<link rel="icon" href="/multi.png" sizes="16x16 48x48">',
+        '<link rel="icon" href="/big.png" sizes="any">',
+        '<link rel="icon" href="/mid.png" sizes="32X32">',
+    )
+    assert favicon_candidates(html, PAGE)[:3] == (
+        "https://example.com/big.png",
+        "https://example.com/multi.png",
+        "https://example.com/mid.png",
+    )
+
+
+def test_relative_to_page_and_base() -> None:
+    html = links('<link rel="icon" href="i.png">')
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/docs/i.png"
+    based = '<base href="https://cdn.example.net/assets/">' + html
+    assert favicon_candidates(based, PAGE)[0] == "https://cdn.example.net/assets/i.png"
+    # The origin fallback belongs to the page, not to <base>.
+    assert favicon_candidates(based, PAGE)[-1] == "https://example.com/favicon.ico"
+
+
+def test_dangerous_and_data_icons() -> None:
+    small_png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    html = links(
+        '<link rel="icon" href="javascript:alert(1)">',
+        '<link rel="icon" href="data:image/svg+xml;base64,PHN2Zz4=">',
+        f'<link rel="icon" href="{small_png}" sizes="64x64">',
+        '<link rel="icon" href="data:image/png;base64,' + "A" * 40_000 + '">',
+    )
+    assert favicon_candidates(html, PAGE) == (small_png, "https://example.com/favicon.ico")
+
+
+def test_duplicates_collapse_and_document_order_breaks_ties() -> None:
+    html = links(
+        '<link rel="icon" href="/a.png">',
+        '<link rel="icon" href="/b.png">',
+        '<link rel="icon" href="/a.png">',
+    )
+    assert favicon_candidates(html, PAGE) == (
+        "https://example.com/a.png",
+        "https://example.com/b.png",
+        "https://example.com/favicon.ico",
+    )
+
+
+def test_rank_icons_directly() -> None:
+    ranked = rank_icons(
+        [IconLink("/x.ico", "icon"), IconLink("/y.png", "icon", "64x64", "image/png")],
+        "https://a.example/",
+        "https://a.example/",
+    )
+    assert ranked == (
+        "https://a.example/y.png",
+        "https://a.example/x.ico",
+        "https://a.example/favicon.ico",
+    )
