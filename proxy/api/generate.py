@@ -9,17 +9,18 @@ fetch favicon and image (best effort) -> render -> publish.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 import orjson
 from litestar import Request, post
+from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
 from proxy.api.runtime import ApiRuntime
+from proxy.api.schemas import GenerateRequest, GenerateResult, Source, error_responses
 from proxy.http.errors import ApiError
 from proxy.netguard import FetchError
 from proxy.publish import publish
@@ -33,46 +34,21 @@ __all__ = ["generate_image"]
 _HTML = ("text/html", "application/xhtml+xml")
 
 
-class GenerateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
-    projectId: str | None = None
-    kind: Literal["og", "twitter", "linkedin", "square"] = "og"
-    template: Annotated[str, msgspec.Meta(max_length=64)] = "blog"
-    style: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    force: bool = False
-
-
-class Source(msgspec.Struct):
-    title: str | None
-    description: str | None
-    favicon: str | None
-
-
-class GenerateResult(msgspec.Struct):
-    id: str
-    imageUrl: str
-    kind: str
-    width: int
-    height: int
-    cached: bool
-    generationMs: int | None
-    ai: None
-    source: Source
-    assets: dict[str, str | None]
-
-
 @post(
     "/images/generate",
     request_max_body_size=64 * 1024,
     status_code=200,
     summary="Render a card for a page URL (cached per project, url, kind, template, style)",
+    responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503),
 )
-async def generate_image(request: Request[Any, Any, Any]) -> Response[GenerateResult]:
+async def generate_image(
+    request: Request[Any, Any, Any], data: JSONBody[GenerateRequest]
+) -> Response[GenerateResult]:
     started = time.perf_counter()
     api: ApiRuntime = request.app.state.api
+    body = data
     key = await api.auth.authenticate(request.headers)
-    body = _parse(await request.body())
-    project = api.auth.authorize(key, body.projectId)
+    project = api.auth.authorize(key, body.project_id)
     await api.key_limits.check(key)
     if body.url.split(":", 1)[0].lower() not in {"http", "https"}:
         raise ApiError(400, "invalid_field", "url must be an http(s) URL", "url")
@@ -135,18 +111,6 @@ async def generate_image(request: Request[Any, Any, Any]) -> Response[GenerateRe
     return Response(_result(api, record, cached=False, ms=ms))
 
 
-def _parse(raw: bytes) -> GenerateRequest:
-    try:
-        return msgspec.json.decode(raw, type=GenerateRequest)
-    except msgspec.ValidationError as exc:
-        message, _, where = str(exc).partition(" - at `$.")
-        missing = re.search(r"missing required field `(\w+)`", message)
-        field = missing.group(1) if missing else where.rstrip("`") or "body"
-        raise ApiError(400, "invalid_field", message, field) from exc
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, "invalid_json", f"invalid JSON: {exc}", "body") from exc
-
-
 async def _page(api: ApiRuntime, url: str) -> PageMeta:
     try:
         page = await api.assets.client.fetch(url, max_bytes=api.max_page_bytes, accept=_HTML)
@@ -184,12 +148,12 @@ def _result(api: ApiRuntime, record: SpecRecord, cached: bool, ms: int | None) -
     src = record.source
     return GenerateResult(
         id=record.slug,
-        imageUrl=api.image_url(record.slug),
+        image_url=api.image_url(record.slug),
         kind=kind,
         width=width,
         height=height,
         cached=cached,
-        generationMs=ms,
+        generation_ms=ms,
         ai=None,
         source=Source(src.get("title"), src.get("description"), src.get("favicon")),
         assets={"favicon": src.get("favicon"), "image": src.get("image")},

@@ -12,11 +12,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
 from proxy.api.runtime import ApiRuntime
-from proxy.http.errors import ApiError
+from proxy.api.schemas import RenderRequest, RenderResult, error_responses
 from proxy.publish import publish
 from proxy.records import SpecRecord, spec_key
 from proxy.slugs import derive_slug
@@ -27,41 +29,26 @@ __all__ = ["MAX_BODY_BYTES", "render_card"]
 MAX_BODY_BYTES = 64 * 1024
 
 
-class RenderResult(msgspec.Struct):
-    success: bool
-    slug: str
-    url: str
-    webhook_dispatched: bool
-    cached: bool = False
-
-
-class _Transient(msgspec.Struct):
-    """Fields that never enter the spec hash."""
-
-    avatar: str = ""
-    logo: str = ""
-    webhookUrl: str = ""
-    metadata: dict[str, Any] | None = None
-
-
 @post(
     "/api/v2/render",
     request_max_body_size=MAX_BODY_BYTES,
     status_code=201,
     summary="Render a card (deduplicated per project)",
+    description="201 for a new card; 200 with cached=true for the same fields in the same project.",
+    responses={
+        200: ResponseSpec(RenderResult, description="already rendered (cached: true)"),
+        **error_responses(400, 401, 403, 404, 413, 422, 429, 503),
+    },
 )
-async def render_card(request: Request[Any, Any, Any]) -> Response[RenderResult]:
+async def render_card(
+    request: Request[Any, Any, Any], data: JSONBody[RenderRequest]
+) -> Response[RenderResult]:
     api: ApiRuntime = request.app.state.api
     key = await api.auth.authenticate(request.headers)
     project = api.auth.authorize(key, None)
     await api.key_limits.check(key)
 
-    body = await request.body()
-    spec = renderer.normalize(renderer.parse_spec(body))
-    try:
-        extra = msgspec.json.decode(body, type=_Transient)
-    except msgspec.ValidationError as exc:
-        raise ApiError(400, "invalid_field", str(exc).split(" - at ")[0], "body") from exc
+    spec = renderer.normalize(data.spec())
     spec_hash = renderer.spec_hash(spec)
     revision = await api.revisions.current(project, spec_hash)
     slug = derive_slug(api.secret, project, spec_hash, revision)
@@ -75,7 +62,7 @@ async def render_card(request: Request[Any, Any, Any]) -> Response[RenderResult]
         assets: dict[str, bytes] = {}
         asset_keys: dict[str, str] = {}
         for field in ("avatar", "logo"):
-            value = getattr(extra, field)
+            value = getattr(spec, field)
             if value:
                 assets[field], asset_keys[field] = await api.assets.resolve(field, value)
         rendered = await api.pool.run(renderer.render, spec, renderer.Assets(**assets))

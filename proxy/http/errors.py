@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -75,6 +76,18 @@ def _json(
     return Response(_body(code, message, field), status_code=status, headers=headers)
 
 
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    # Litestar validated the body against its declared type: say which field and why.
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    first = problems[0] if problems and isinstance(problems[0], dict) else {}
+    message = str(first.get("message") or exc.detail)
+    missing = re.search(r"missing required field `(\w+)`", message)
+    field = missing.group(1) if missing else str(first.get("key") or "body")
+    if field == "data":  # Litestar's name for the whole body
+        field = "body"
+    return _json(400, "invalid_field", message, field)
+
+
 def _spec_error(_: Request[Any, Any, Any], exc: SpecError) -> Response[dict[str, Any]]:
     if isinstance(exc, TemplateNotFound):
         return _json(404, "template_not_found", exc.message, exc.field)
@@ -120,6 +133,7 @@ def _bug(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
 exception_handlers: ExceptionHandlersMap = {
     ApiError: _api_error,
     HTTPException: _http_error,
+    ValidationException: _validation,
     SpecError: _spec_error,
     AssetError: _asset_error,
     AuthError: _auth_error,

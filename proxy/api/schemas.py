@@ -1,0 +1,99 @@
+"""Wire types of the generation APIs: they are the OpenAPI schema at /schema, so they say
+exactly what the endpoints accept and answer, errors included."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+
+from renderer import RenderSpec
+
+__all__ = [
+    "ErrorBody",
+    "GenerateRequest",
+    "GenerateResult",
+    "RenderRequest",
+    "RenderResult",
+    "error_responses",
+]
+
+# The fields that never enter the spec hash.
+TRANSIENT = ("webhookUrl", "webhookSecret", "metadata")
+
+
+class RenderRequest(RenderSpec, frozen=True, kw_only=True, rename="camel"):
+    """The render-affecting fields, plus delivery details that never change the card."""
+
+    webhook_url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
+    webhook_secret: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    metadata: dict[str, Any] | None = None
+
+    def spec(self) -> RenderSpec:
+        fields = {k: v for k, v in msgspec.to_builtins(self).items() if k not in TRANSIENT}
+        return msgspec.convert(fields, RenderSpec)
+
+
+class RenderResult(msgspec.Struct):
+    success: bool
+    slug: str
+    url: str
+    webhook_dispatched: bool
+    cached: bool = False
+
+
+class GenerateRequest(msgspec.Struct, kw_only=True, rename="camel"):
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+    project_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    kind: Literal["og", "twitter", "linkedin", "square"] = "og"
+    template: Annotated[str, msgspec.Meta(max_length=64)] = "blog"
+    # A palette name.
+    style: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    force: bool = False
+
+
+class Source(msgspec.Struct):
+    title: str | None
+    description: str | None
+    favicon: str | None
+
+
+class GenerateResult(msgspec.Struct, rename="camel"):
+    id: str
+    image_url: str
+    kind: str
+    width: int
+    height: int
+    cached: bool
+    generation_ms: int | None
+    ai: None
+    source: Source
+    assets: dict[str, str | None]
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(msgspec.Struct):
+    success: Literal[False]
+    error: ErrorDetail
+
+
+_MEANING = {
+    400: "a field is invalid (error.field names it) or the body is not JSON",
+    401: "missing or invalid API key",
+    403: "the key may not act for that project",
+    404: "unknown template",
+    413: "request body over 64 KiB, or an inline image over its cap",
+    422: "an avatar, logo or page that cannot be used (error.field names it)",
+    429: "rate limit or monthly quota exceeded; see Retry-After",
+    503: "Redis or storage unreachable, or every render slot busy; see Retry-After",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    return {c: ResponseSpec(data_container=ErrorBody, description=_MEANING[c]) for c in codes}
