@@ -65,8 +65,12 @@ def _present(field: str, content: Content) -> bool:
 
 
 def _wanted(when: str, content: Content) -> bool:
-    """A layer's `when` condition: "" always, "field" if present, "!field" if absent."""
-    return not when or _present(when.lstrip("!"), content) != when.startswith("!")
+    """A layer's `when`: "" always, "field" if present, "!field" if absent; "a,!b": both."""
+    return all(
+        _present(c.strip().lstrip("!"), content) != c.strip().startswith("!")
+        for c in when.split(",")
+        if c.strip()
+    )
 
 
 def _box(layer: TextLayer | ImageLayer, content: Content) -> Rect:
@@ -116,7 +120,10 @@ def _layout_text(layout: KindLayout, palette: Palette, content: Content) -> dict
         members = [
             layer
             for layer in layout.layers
-            if isinstance(layer, TextLayer) and layer.stack == name and not layer.hidden
+            if isinstance(layer, TextLayer)
+            and layer.stack == name
+            and not layer.hidden
+            and _wanted(layer.when, content)
         ]
         _, sy, _, sh = stack.box
         cursor = 0
@@ -136,7 +143,7 @@ def _layout_text(layout: KindLayout, palette: Palette, content: Content) -> dict
             placed[member.id] = _Placed(member, (x, sy + offset + y, w, h), fitted)
     singles = [item for item in layout.layers if isinstance(item, TextLayer)]
     for layer in singles:
-        if layer.stack or layer.hidden:
+        if layer.stack or layer.hidden or not _wanted(layer.when, content):
             continue
         text = _text_of(layer, content)
         if not text:

@@ -76,6 +76,7 @@ class TextLayer(_Strict, tag="text", tag_field="type", frozen=True, kw_only=True
     transform: Literal["none", "upper"] = "none"
     stack: str = ""
     chip: Chip | None = None
+    when: str = ""  # draw only when these fields are present / absent (see ShapeLayer)
     when_missing: WhenMissing | None = None
     hidden: bool = False
 
@@ -106,7 +107,9 @@ class ShapeLayer(_Strict, tag="shape", tag_field="type", frozen=True, kw_only=Tr
     color2: str = ""  # if set, a left-to-right gradient from color to color2
     opacity: float = 1.0
     radius: int = 0
-    when: str = ""  # draw only when this field is non-empty ("!field": only when empty)
+    # Draw only when this field is non-empty ("!field": only when empty); several
+    # conditions separated by commas must all hold ("!logo,!favicon").
+    when: str = ""
     hidden: bool = False
 
 

@@ -69,14 +69,13 @@ def _check_layer(layer: Layer, layout: KindLayout, where: str) -> None:
         _check_colour(layer.border_color, f"{where}: key 'border_color'")
         if layer.tint:
             _check_colour(layer.tint, f"{where}: key 'tint'")
-        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
-            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
     elif isinstance(layer, ShapeLayer):
-        if layer.when and layer.when.lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
-            raise TemplateError(f"{where}: key 'when': unknown field {layer.when!r}")
         _check_colour(layer.color, f"{where}: key 'color'")
         if layer.color2:
             _check_colour(layer.color2, f"{where}: key 'color2'")
+    for condition in layer.when.split(",") if layer.when else ():
+        if condition.strip().lstrip("!") not in TEXT_FIELDS + IMAGE_FIELDS:
+            raise TemplateError(f"{where}: key 'when': unknown field {condition!r}")
     if not isinstance(layer, ShapeLayer) and layer.when_missing is not None:
         if layer.when_missing.field not in TEXT_FIELDS + IMAGE_FIELDS:
             raise TemplateError(f"{where}: key 'when_missing.field': unknown field")

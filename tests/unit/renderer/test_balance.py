@@ -137,3 +137,15 @@ def test_text_layer_opacity_is_applied() -> None:
     faded = _text_style(TextLayer(box=(0, 0, 10, 10), opacity=0.5), palette, content)
     assert opaque.colour[3] == 255
     assert faded.colour[:3] == opaque.colour[:3] and faded.colour[3] == 128
+
+
+def test_product_panel_mark_only_when_there_is_nothing_else_to_show() -> None:
+    bare = render(RenderSpec(template="product", title="Launch week"))
+    assert bare.layer("panel_mark") is not None
+    for assets in (
+        Assets(logo=png_bytes(240, 80, (20, 20, 30), alpha=True)),
+        Assets(favicon=png_bytes(64, 64, (20, 20, 30))),
+        Assets(page_image=png_bytes(600, 400, (90, 40, 20))),
+    ):
+        card = render(RenderSpec(template="product", title="Launch week"), assets)
+        assert card.layer("panel_mark") is None, assets

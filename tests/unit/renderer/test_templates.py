@@ -95,6 +95,7 @@ def _copy_templates(tmp_path: Path) -> Path:
         ),
         ('color = "$muted"', 'color = "$nope"', ["blog.toml", "layer 'description'", "color"]),
         ("box = [80, 524, 56, 56]", "box = [80, 524, 56, 900]", ["blog.toml", "'avatar'", "box"]),
+        ('when = "author"', 'when = "author,!logoo"', ["blog.toml", "'avatar'", "when", "logoo"]),
     ],
 )
 def test_template_errors_name_file_layer_and_key(
