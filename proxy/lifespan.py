@@ -26,6 +26,7 @@ from proxy.render_pool import RenderPool
 from proxy.slug_lock import LocalSlugLock, RedisSlugLock, SlugLock
 from proxy.slugs import Revisions, load_secret
 from proxy.storage import Storage, create_storage
+from proxy.webhooks import Dispatcher, LocalOutbox, RedisOutbox
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -99,10 +100,16 @@ async def _open_api(
     stack.push_async_callback(client.close)
     key_limits: KeyLimiter = LocalKeyLimiter()
     quotas: Quotas = LocalQuota()
+    outbox: RedisOutbox | LocalOutbox = LocalOutbox()
     if redis is not None:
         timeout = settings.redis.socket_timeout
         key_limits = RedisKeyLimiter(RedisGCRA(redis, breaker, timeout))
         quotas = RedisQuota(redis, breaker, timeout)
+        # Durable: a restart or a crashed worker loses no delivery.
+        outbox = RedisOutbox(redis, timeout=max(timeout, 1.0))
+    dispatcher = Dispatcher(outbox, client, settings.webhooks)
+    dispatcher.start()
+    stack.push_async_callback(dispatcher.stop)  # undelivered items stay queued
     return ApiRuntime(
         public_url=settings.server.public_url,
         secret=await load_secret(settings.server.secret, storage),
@@ -115,4 +122,6 @@ async def _open_api(
         revisions=Revisions(storage),
         assets=AssetResolver(client, storage, settings.fetch.max_image_bytes),
         max_page_bytes=settings.fetch.max_page_bytes,
+        outbox=outbox,
+        webhook_allow_http=settings.webhooks.allow_http,
     )

@@ -7,7 +7,9 @@ the bounded pool -> publish -> 201. The image is stored before the answer, so th
 
 from __future__ import annotations
 
+import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -23,10 +25,19 @@ from proxy.publish import publish
 from proxy.records import SpecRecord, spec_key
 from proxy.slugs import derive_slug
 from proxy.storage.base import ObjectNotFound
+from proxy.webhooks import (
+    QueueFull,
+    QueueUnavailable,
+    check_webhook_url,
+    new_delivery,
+    render_completed,
+    secret_key,
+)
 
 __all__ = ["MAX_BODY_BYTES", "render_card"]
 
 MAX_BODY_BYTES = 64 * 1024
+log = logging.getLogger("ogedge.api")
 
 
 @post(
@@ -49,12 +60,15 @@ async def render_card(
     await api.key_limits.check(key)
 
     spec = renderer.normalize(data.spec())
+    # Checked before any work: a request whose webhook cannot be delivered is a 400.
+    webhook = _webhook(api, data)
     spec_hash = renderer.spec_hash(spec)
     revision = await api.revisions.current(project, spec_hash)
     slug = derive_slug(api.secret, project, spec_hash, revision)
 
     if await _exists(api, slug):
-        result = RenderResult(True, slug, api.image_url(slug), False, cached=True)
+        dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=True)
+        result = RenderResult(True, slug, api.image_url(slug), dispatched, cached=True)
         return Response(result, status_code=200)
 
     await api.quotas.take(project, await api.auth.project_quota(project))
@@ -81,7 +95,44 @@ async def render_card(
         await api.quotas.give_back(project)  # only renders that were stored count
         raise
     api.catalog.forget(slug)  # this worker may remember the slug as missing
-    return Response(RenderResult(True, slug, api.image_url(slug), False), status_code=201)
+    dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=False)
+    return Response(RenderResult(True, slug, api.image_url(slug), dispatched), status_code=201)
+
+
+def _webhook(api: ApiRuntime, data: RenderRequest) -> tuple[str, bytes] | None:
+    if not data.webhook_url:
+        return None
+    url = check_webhook_url(data.webhook_url, api.webhook_allow_http, api.assets.client.policy)
+    return url, secret_key(data.webhook_secret)
+
+
+async def _notify(
+    api: ApiRuntime,
+    webhook: tuple[str, bytes] | None,
+    slug: str,
+    spec: renderer.RenderSpec,
+    metadata: dict[str, Any] | None,
+    cached: bool,
+) -> bool:
+    """Queue a `render.completed` event; False when none was asked for or it could not be queued."""
+    if webhook is None:
+        return False
+    url, key = webhook
+    payload = render_completed(
+        slug=slug,
+        url=api.image_url(slug),
+        template=spec.template,
+        kind=spec.kind,
+        metadata=metadata,
+        created_at=datetime.now(UTC),
+        cached=cached,
+    )
+    try:
+        await api.outbox.enqueue(new_delivery(url, key, payload))
+    except (QueueUnavailable, QueueFull) as exc:
+        log.warning("webhook for %s not queued: %s", slug, exc)
+        return False
+    return True
 
 
 async def _exists(api: ApiRuntime, slug: str) -> bool:

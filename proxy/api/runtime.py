@@ -12,6 +12,7 @@ from proxy.keys import Authenticator
 from proxy.render_pool import RenderPool
 from proxy.slugs import Revisions
 from proxy.storage.base import Storage
+from proxy.webhooks import Outbox
 
 __all__ = ["ApiRuntime"]
 
@@ -29,6 +30,8 @@ class ApiRuntime:
     revisions: Revisions
     assets: AssetResolver
     max_page_bytes: int
+    outbox: Outbox
+    webhook_allow_http: bool
 
     def image_url(self, slug: str) -> str:
         return f"{self.public_url.rstrip('/')}/i/{slug}"

@@ -14,6 +14,7 @@ from proxy.api.quota import QuotaExceeded, QuotaUnavailable
 from proxy.keys import AuthError
 from proxy.render_pool import RenderBusy
 from proxy.storage.base import StorageUnavailable
+from proxy.webhooks import InvalidWebhookSecret, InvalidWebhookURL
 from renderer import AssetError, SpecError, TemplateNotFound
 
 __all__ = ["ApiError", "exception_handlers"]
@@ -88,6 +89,10 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     return _json(400, "invalid_field", message, field)
 
 
+def _webhook_field(_: Request[Any, Any, Any], exc: ValueError) -> Response[dict[str, Any]]:
+    return _json(400, "invalid_field", str(exc), getattr(exc, "field", "body"))
+
+
 def _spec_error(_: Request[Any, Any, Any], exc: SpecError) -> Response[dict[str, Any]]:
     if isinstance(exc, TemplateNotFound):
         return _json(404, "template_not_found", exc.message, exc.field)
@@ -135,6 +140,8 @@ exception_handlers: ExceptionHandlersMap = {
     HTTPException: _http_error,
     ValidationException: _validation,
     SpecError: _spec_error,
+    InvalidWebhookURL: _webhook_field,
+    InvalidWebhookSecret: _webhook_field,
     AssetError: _asset_error,
     AuthError: _auth_error,
     QuotaExceeded: _quota,

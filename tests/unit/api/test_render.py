@@ -82,7 +82,12 @@ def test_repeat_is_200_cached_and_dedup_is_per_project(
     again = post(
         client,
         a2,
-        {**CARD, "webhookUrl": "https://hooks.example.com/x", "metadata": {"id": 7}},
+        {
+            **CARD,
+            "webhookUrl": "https://hooks.example.com/x",
+            "webhookSecret": "s3cret",
+            "metadata": {"id": 7},
+        },
         header="bearer",
     )
     assert again.status_code == 200
@@ -90,7 +95,7 @@ def test_repeat_is_200_cached_and_dedup_is_per_project(
         "success": True,
         "slug": first,
         "url": f"https://og.example.com/i/{first}",
-        "webhook_dispatched": False,
+        "webhook_dispatched": True,
         "cached": True,
     }
     # Normalisation: the same card spelled differently is the same card.
@@ -193,3 +198,26 @@ def test_per_key_rate_limit(client: TestClient[Any], data_dir: Path) -> None:
     assert r.json()["error"]["code"] == "rate_limited"
     assert "rate limit" in r.json()["error"]["message"]
     assert int(r.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"webhookUrl": "http://hooks.example.com/x", "webhookSecret": "s"}, "webhookUrl"),
+        ({"webhookUrl": "https://user:pw@hooks.example.com/x", "webhookSecret": "s"}, "webhookUrl"),
+        ({"webhookUrl": "https://10.0.0.5/hook", "webhookSecret": "s"}, "webhookUrl"),
+        ({"webhookUrl": "https://hooks.example.com/x"}, "webhookSecret"),
+        (
+            {"webhookUrl": "https://hooks.example.com/x", "webhookSecret": "whsec_!!"},
+            "webhookSecret",
+        ),
+    ],
+)
+def test_bad_webhooks_are_400_before_any_work(
+    client: TestClient[Any], data_dir: Path, extra: dict[str, str], field: str
+) -> None:
+    r = post(client, make_key(data_dir, "acme", monthly_quota=1), {**CARD, **extra})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["field"] == field
+    # Nothing was rendered or counted: the one-render quota is still there.
+    assert post(client, make_key(data_dir, "acme"), CARD).status_code == 201
