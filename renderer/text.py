@@ -186,19 +186,19 @@ def _line_widths(image: pyvips.Image, lines: int, line_px: int) -> list[int]:
     """Ink width of each laid-out line, read from three rows of the raster's alpha.
 
     The rows sit in the middle of each line box (around the x-height), where neither the
-    ascenders of the next line nor the descenders of the previous one reach. Reading the
-    alpha once into memory and scanning rows with bytes methods costs microseconds, where
-    a libvips pipeline per line (find_trim) cost ~2 ms each.
+    ascenders of the next line nor the descenders of the previous one reach. Rows are
+    fetched through a region (no pipeline, ~6 us each) and scanned with bytes methods; a
+    libvips pipeline per line (find_trim) cost ~2 ms each, reading the whole alpha ~0.4 ms.
     """
     width, top = image.width, int(image.get("yoffset"))
-    alpha = bytes(image[3].write_to_memory())
+    region = pyvips.Region.new(image)
     widths = []
     for k in range(lines):
         left, right = width, -1
         for frac in (0.45, 0.55, 0.65):
             y = round((k + frac) * line_px) - top
             if 0 <= y < image.height:
-                row = alpha[y * width : (y + 1) * width].translate(_INKED)
+                row = bytes(region.fetch(0, y, width, 1))[3::4].translate(_INKED)
                 first = row.find(1)
                 if first >= 0:
                     left, right = min(left, first), max(right, row.rfind(1))
