@@ -29,7 +29,7 @@ from .fonts import available_fonts
 from .images import DEFAULT_MAX_PIXELS
 from .runtime import check_runtime
 from .spec import KINDS, RenderSpec, normalize_fields, parse_spec, spec_digest
-from .template import Template, registry
+from .template import Template, parse_template, registry
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -43,6 +43,7 @@ __all__ = [
     "Rendered",
     "RuntimeUnsupported",
     "SpecError",
+    "Template",
     "TemplateError",
     "TemplateNotFound",
     "available_fonts",
@@ -51,6 +52,7 @@ __all__ = [
     "check_runtime",
     "normalize",
     "parse_spec",
+    "parse_template",
     "render",
     "spec_hash",
     "template_info",
@@ -120,10 +122,12 @@ def template_version(name: str) -> str:
     return template_info(name).version
 
 
-def normalize(spec: RenderSpec) -> RenderSpec:
-    """Validate every field and fill defaults: the canonical form that is hashed."""
+def normalize(spec: RenderSpec, template: Template | None = None) -> RenderSpec:
+    """Validate every field and fill defaults: the canonical form that is hashed.
+
+    `template` is given for a custom (uploaded) template, which the registry does not hold."""
     spec = normalize_fields(spec)
-    template = template_info(spec.template)
+    template = template or template_info(spec.template)
     palettes = registry().palettes
     if spec.palette and spec.palette not in palettes:
         raise SpecError(
@@ -142,9 +146,9 @@ def normalize(spec: RenderSpec) -> RenderSpec:
     )
 
 
-def spec_hash(spec: RenderSpec) -> str:
+def spec_hash(spec: RenderSpec, template: Template | None = None) -> str:
     """SHA-256 hex of the canonical spec: the identity used for deduplication."""
-    return spec_digest(normalize(spec))
+    return spec_digest(normalize(spec, template))
 
 
 def render(
@@ -153,12 +157,13 @@ def render(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_bytes: int = MAX_OUTPUT_BYTES,
+    template: Template | None = None,
 ) -> Rendered:
     """Render one card. Raises SpecError / TemplateNotFound / AssetError on bad input."""
     started = time.perf_counter()
     check_runtime()
-    spec = normalize(spec)
-    template = template_info(spec.template)
+    spec = normalize(spec, template)
+    template = template or template_info(spec.template)
     layout = template.layouts[spec.kind]
     palette = (
         registry()

@@ -35,7 +35,9 @@ __all__ = [
     "RENDERER_REVISION",
     "Template",
     "TemplateSet",
+    "build_template",
     "load_templates",
+    "parse_template",
     "registry",
     "templates_dir",
 ]
@@ -127,20 +129,37 @@ def _explain(error: msgspec.ValidationError, merged: dict[str, Any]) -> str:
 
 
 def _load_template(path: Path, palettes: dict[str, Palette], salt: bytes) -> Template:
-    data = path.read_bytes()
+    return build_template(path.stem, path.name, path.read_bytes(), palettes, salt)
+
+
+def parse_template(name: str, data: bytes) -> Template:
+    """A template uploaded at run time (the Templates API), validated like the built-in ones:
+    errors name the key. `name` is the id the server gives it (a `name` key is ignored)."""
+    return build_template(name, f"{name}.toml", data, registry().palettes, b"custom:", named=False)
+
+
+def build_template(
+    stem: str,
+    filename: str,
+    data: bytes,
+    palettes: dict[str, Palette],
+    salt: bytes,
+    named: bool = True,
+) -> Template:
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path.name}: not valid TOML: {exc}") from None
-    name = raw.get("name", path.stem)
-    if name != path.stem:
-        raise TemplateError(f"{path.name}: key 'name': must match the file name {path.stem!r}")
+        raise TemplateError(f"{filename}: not valid TOML: {exc}") from None
+    # A built-in's file name is its name; an upload's name is the id the server gives it.
+    name = raw.get("name", stem) if named else stem
+    if name != stem:
+        raise TemplateError(f"{filename}: key 'name': must match the file name {stem!r}")
     default_palette = raw.get("palette", "midnight")
     if default_palette not in palettes:
-        raise TemplateError(f"{path.name}: key 'palette': unknown palette {default_palette!r}")
+        raise TemplateError(f"{filename}: key 'palette': unknown palette {default_palette!r}")
     layouts: dict[str, KindLayout] = {}
     for kind in KINDS:
-        where = f"{path.name}: kind {kind}"
+        where = f"{filename}: kind {kind}"
         merged = _merge_kind(raw, kind, where)
         try:
             layout = msgspec.convert(merged, KindLayout)
