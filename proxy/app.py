@@ -13,6 +13,13 @@ from litestar import Litestar
 from config import Settings
 from proxy.api.generate import generate_image
 from proxy.api.render import render_card
+from proxy.api.templates import (
+    delete_template,
+    get_template,
+    list_templates,
+    preview_template,
+    upload_template,
+)
 from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
 from proxy.http.errors import exception_handlers
@@ -31,7 +38,17 @@ class OgEdge:
         self.settings = settings
         self.image: ImageEndpoint | None = None
         self.litestar = Litestar(
-            route_handlers=[healthz, readyz, render_card, generate_image],
+            route_handlers=[
+                healthz,
+                readyz,
+                render_card,
+                generate_image,
+                list_templates,
+                upload_template,
+                get_template,
+                delete_template,
+                preview_template,
+            ],
             lifespan=[self._lifespan],
             exception_handlers=exception_handlers,
             debug=False,

@@ -27,7 +27,7 @@ __all__ = ["Fallback", "NoFallback", "RenderFallback"]
 log = logging.getLogger("ogedge.fallback")
 # An asset is an image the API already fetched and checked; this only bounds a damaged one.
 _MAX_ASSET_BYTES = 16 * 1024 * 1024
-_ASSET_ROLES = ("avatar", "logo", "favicon", "page_image")
+_ASSET_ROLES = ("avatar", "logo", "favicon", "page_image", "template")
 
 
 class Fallback(Protocol):
@@ -69,8 +69,13 @@ class RenderFallback:
         started = time.perf_counter()
         try:
             spec = renderer.parse_spec(orjson.dumps(record.spec))
-            assets = renderer.Assets(**await self._assets(record))
-            rendered = await self.pool.run(renderer.render, spec, assets)
+            loaded = await self._assets(record)
+            template = None
+            if "template" in loaded:  # a custom template, kept with the card
+                template = renderer.parse_template(spec.template, loaded.pop("template"))
+            rendered = await self.pool.run(
+                renderer.render, spec, renderer.Assets(**loaded), template=template
+            )
         except renderer.RenderError as exc:
             # The record no longer renders (a template was removed, an asset is damaged):
             # the slug cannot be served, which is a 404, not a 500 on every request.

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from config import Settings
 from proxy.api.assets import AssetResolver
+from proxy.api.custom_templates import CustomTemplates
 from proxy.api.key_limits import KeyLimiter, LocalKeyLimiter, RedisKeyLimiter
 from proxy.api.quota import LocalQuota, Quotas, RedisQuota
 from proxy.api.runtime import ApiRuntime
@@ -124,4 +125,5 @@ async def _open_api(
         max_page_bytes=settings.fetch.max_page_bytes,
         outbox=outbox,
         webhook_allow_http=settings.webhooks.allow_http,
+        templates=CustomTemplates(storage),
     )

@@ -42,9 +42,13 @@ class AssetResolver:
             if value.startswith("data:")
             else await self._fetch(field, value)
         )
+        return data, await self.keep(data)
+
+    async def keep(self, data: bytes) -> str:
+        """Store bytes under their SHA-256 (idempotent) and return the key."""
         key = "assets/" + hashlib.sha256(data).hexdigest()
         await self.storage.put(key, data, "application/octet-stream")
-        return data, key
+        return key
 
     def _data_uri(self, field: str, value: str) -> bytes:
         match = _DATA_URI.match(value)

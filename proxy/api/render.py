@@ -19,6 +19,7 @@ from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
+from proxy.api.custom_templates import is_custom
 from proxy.api.runtime import ApiRuntime
 from proxy.api.schemas import RenderRequest, RenderResult, error_responses
 from proxy.publish import publish
@@ -59,10 +60,12 @@ async def render_card(
     project = api.auth.authorize(key, None)
     await api.key_limits.check(key)
 
-    spec = renderer.normalize(data.spec())
+    custom = await _custom(api, project, data.template)
+    template = custom[0] if custom else None
+    spec = renderer.normalize(data.spec(), template)
     # Checked before any work: a request whose webhook cannot be delivered is a 400.
     webhook = _webhook(api, data)
-    spec_hash = renderer.spec_hash(spec)
+    spec_hash = renderer.spec_hash(spec, template)
     revision = await api.revisions.current(project, spec_hash)
     slug = derive_slug(api.secret, project, spec_hash, revision)
 
@@ -79,7 +82,13 @@ async def render_card(
             value = getattr(spec, field)
             if value:
                 assets[field], asset_keys[field] = await api.assets.resolve(field, value)
-        rendered = await api.pool.run(renderer.render, spec, renderer.Assets(**assets))
+        if custom is not None:
+            # Kept content-addressed with the card, so an on-demand render can reproduce it
+            # even after the template is deleted.
+            asset_keys["template"] = await api.assets.keep(custom[1])
+        rendered = await api.pool.run(
+            renderer.render, spec, renderer.Assets(**assets), template=template
+        )
         record = SpecRecord(
             slug=slug,
             project=project,
@@ -97,6 +106,16 @@ async def render_card(
     api.catalog.forget(slug)  # this worker may remember the slug as missing
     dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=False)
     return Response(RenderResult(True, slug, api.image_url(slug), dispatched), status_code=201)
+
+
+async def _custom(
+    api: ApiRuntime, project: str, name: str
+) -> tuple[renderer.Template, bytes] | None:
+    """The project's custom template and its TOML, or None for a built-in."""
+    if not is_custom(name):
+        return None
+    record = await api.templates.get(project, name)
+    return await api.templates.template(project, name), record.toml.encode()
 
 
 def _webhook(api: ApiRuntime, data: RenderRequest) -> tuple[str, bytes] | None:

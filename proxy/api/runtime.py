@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proxy.api.assets import AssetResolver
+from proxy.api.custom_templates import CustomTemplates
 from proxy.api.key_limits import KeyLimiter
 from proxy.api.quota import Quotas
 from proxy.catalog import Catalog
@@ -32,6 +33,7 @@ class ApiRuntime:
     max_page_bytes: int
     outbox: Outbox
     webhook_allow_http: bool
+    templates: CustomTemplates
 
     def image_url(self, slug: str) -> str:
         return f"{self.public_url.rstrip('/')}/i/{slug}"
