@@ -103,3 +103,9 @@ def test_example_toml_is_the_defaults_and_names_every_variable() -> None:
     documented = set(re.findall(r"OGEDGE_[A-Z0-9_]+", text))
     for name, path, _default, _type in config.env_table():
         assert name in documented, f"{name} ({path}) missing from config/example.toml"
+
+
+def test_readme_configuration_table_is_current() -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    for name, _path, _default, _type in config.env_table():
+        assert f"| `{name}` |" in readme, f"{name} missing from README (scripts/config_table.py)"
