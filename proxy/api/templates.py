@@ -151,7 +151,7 @@ async def delete_template(request: Request[Any, Any, Any], template_id: FromPath
     "/api/v2/templates/{template_id:str}/preview.png",
     summary="A sample card (PNG)",
     media_type="image/png",
-    responses=error_responses(404, 503),
+    responses=error_responses(400, 404, 503),
 )
 async def preview_template(
     request: Request[Any, Any, Any], template_id: FromPath[str], kind: FromQuery[str] = "og"

@@ -68,12 +68,9 @@ CHECKS = [
     response_headers_conformance,
 ]
 
-PREVIEW = "GET /api/v2/templates/{template_id}/preview.png"
-# Documentation gaps the fuzzer found, each pinned by a strict xfail test below; only the
-# named check is skipped for that operation (no 5xx stays enforced everywhere).
-KNOWN_DOC_GAPS: dict[str, list[Any]] = {
-    PREVIEW: [response_schema_conformance],  # test_preview_400_body_matches_documented_schema
-}
+# Documentation gaps the fuzzer found, each pinned by a strict xfail test; only the named
+# check is skipped for that operation (no 5xx stays enforced everywhere). None open now.
+KNOWN_DOC_GAPS: dict[str, list[Any]] = {}
 
 FUZZ_SETTINGS = {
     "deadline": None,
@@ -328,12 +325,6 @@ def test_random_json_documents(fuzz: Fuzz) -> None:
 # --- findings ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OpenAPI documents the preview's 400 with Litestar's default validation-error "
-    "schema {status_code, detail, extra}; the app answers the ErrorBody "
-    "{success: false, error: {code, message, field}}",
-)
 def test_preview_400_body_matches_documented_schema(fuzz: Fuzz) -> None:
     api = schemathesis.openapi.from_dict(fuzz.openapi)
     operation = api["/api/v2/templates/{template_id}/preview.png"]["GET"]
