@@ -77,10 +77,8 @@ class ImageEndpoint:
 
         try:
             card = await self.catalog.resolve(slug)
-        except StorageUnavailable:
-            await send_error(
-                send, 503, "storage_unavailable", "image storage is unavailable", head, _RETRY_SOON
-            )
+        except (StorageUnavailable, RenderBusy) as exc:
+            await _unavailable(send, exc, head)
             return
         if card is None:
             await send_error(
@@ -141,14 +139,12 @@ class ImageEndpoint:
         except ObjectNotFound:
             catalog.forget(slug)
             return False
-        except StorageUnavailable:
+        except StorageUnavailable as exc:
             if started:
                 # Never finish a truncated 200: raising after the start makes the server
                 # drop the connection, so the client sees an error, not a short image.
                 raise
-            await send_error(
-                send, 503, "storage_unavailable", "image storage is unavailable", False, _RETRY_SOON
-            )
+            await _unavailable(send, exc, False)
             return True
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         if keep:

@@ -347,3 +347,65 @@ async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_
     assert sent[0]["status"] == 200
     assert all(m.get("more_body", False) for m in sent[1:])  # the body was never declared complete
     assert 0 < sum(len(m.get("body", b"")) for m in sent[1:]) < len(big)
+
+
+async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
+    settings: config.Settings,
+) -> None:
+    from proxy.cache import HotCache
+    from proxy.catalog import Catalog
+    from proxy.fallback import RenderFallback
+    from proxy.http.client_ip import ClientIP
+    from proxy.image import ImageEndpoint
+    from proxy.limits import CircuitBreaker, ImageLimiter
+    from proxy.metastore import NoMetaStore
+    from proxy.render_pool import RenderPool
+    from proxy.slug_lock import LocalSlugLock
+    from proxy.storage import create_storage
+
+    hot = png_bytes(seed_value=5)
+    await seed(settings, SLUG, hot)
+    record = SpecRecord(slug=OTHER, project="p", spec={"template": "blog", "title": "busy"})
+    await _put(settings, spec_key(OTHER), msgspec.json.encode(record))
+    storage = await create_storage(settings.storage)
+    pool = RenderPool(threads=1, queue=0)
+    pool.in_use = pool.slots  # every slot taken, as during a burst of renders
+    catalog = Catalog(
+        HotCache(1 << 20, 1 << 20, 10, 10, 30.0),
+        NoMetaStore(),
+        storage,
+        RenderFallback(storage, pool, LocalSlugLock(), 1.0),
+    )
+    limiter = ImageLimiter.from_settings(
+        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
+    )
+    endpoint = ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
+
+    async def get(slug: str) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": f"/i/{slug}",
+            "headers": [],
+            "client": ("127.0.0.1", 1),
+        }
+        await endpoint(scope, None, send)
+        return sent
+
+    busy = await get(OTHER)
+    assert busy[0]["status"] == 503
+    assert (b"retry-after", b"1") in busy[0]["headers"]
+    assert b"render_busy" in busy[1]["body"]
+    assert pool.rejected == 1
+    hit = await get(SLUG)
+    assert hit[0]["status"] == 200
+    assert hit[1]["body"] == hot
+    pool.in_use = 0
+    assert (await get(OTHER))[0]["status"] == 200  # renders once a slot is free
+    pool.close()
+    await storage.close()
