@@ -15,7 +15,7 @@ from proxy.cache import Card, HotCache
 from proxy.fallback import Fallback
 from proxy.metastore import MetaStore
 from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info, spec_key
-from proxy.storage.base import ObjectNotFound, Storage
+from proxy.storage.base import ObjectNotFound, ObjectTooLarge, Storage, read_bytes
 
 __all__ = ["Catalog"]
 
@@ -90,16 +90,12 @@ class Catalog:
         return meta_from_info(key, info)
 
     async def read_record(self, slug: str) -> SpecRecord:
-        chunks: list[bytes] = []
-        size = 0
-        async with self.storage.open(spec_key(slug)) as (_info, body):
-            async for chunk in body:
-                size += len(chunk)
-                if size > _MAX_RECORD_BYTES:
-                    raise ObjectNotFound(f"spec record for {slug} is implausibly large")
-                chunks.append(chunk)
         try:
-            return _record_decoder.decode(b"".join(chunks))
+            raw = await read_bytes(self.storage, spec_key(slug), _MAX_RECORD_BYTES)
+        except ObjectTooLarge as exc:
+            raise ObjectNotFound(f"spec record for {slug} is implausibly large") from exc
+        try:
+            return _record_decoder.decode(raw)
         except msgspec.DecodeError as exc:
             # A damaged record serves nothing rather than a 500 on every request.
             raise ObjectNotFound(f"unreadable spec record for {slug}: {exc}") from exc

@@ -20,7 +20,7 @@ from proxy.publish import store_image
 from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info
 from proxy.render_pool import RenderBusy, RenderPool
 from proxy.slug_lock import SlugLock
-from proxy.storage.base import ObjectInfo, ObjectNotFound, Storage
+from proxy.storage.base import ObjectInfo, ObjectNotFound, ObjectTooLarge, Storage, read_bytes
 
 __all__ = ["Fallback", "NoFallback", "RenderFallback"]
 
@@ -96,13 +96,10 @@ class RenderFallback:
         for role, key in record.assets.items():
             if role not in _ASSET_ROLES:
                 continue
-            chunks: list[bytes] = []
-            async with self.storage.open(key) as (info, body):
-                if info.size > _MAX_ASSET_BYTES:
-                    raise renderer.AssetError(role, f"stored asset {key} is too large")
-                async for chunk in body:
-                    chunks.append(chunk)
-            loaded[role] = b"".join(chunks)
+            try:
+                loaded[role] = await read_bytes(self.storage, key, _MAX_ASSET_BYTES)
+            except ObjectTooLarge as exc:
+                raise renderer.AssetError(role, f"stored asset {key} is too large") from exc
         return loaded
 
     async def _stored(self, key: str) -> ImageMeta | None:

@@ -15,7 +15,7 @@ import secrets
 
 import msgspec
 
-from proxy.storage.base import ObjectNotFound, Storage
+from proxy.storage.base import ObjectNotFound, Storage, read_bytes
 
 __all__ = ["Revisions", "derive_slug", "load_secret"]
 
@@ -23,6 +23,7 @@ log = logging.getLogger("ogedge.slugs")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SLUG_LENGTH = 12
 _SECRET_KEY = "system/secret"
+_SMALL = 4096  # a secret or a revision record
 
 
 def derive_slug(secret: bytes, project: str, spec_hash: str, revision: int) -> str:
@@ -52,11 +53,7 @@ async def load_secret(configured: str, storage: Storage) -> bytes:
 
 
 async def _read(storage: Storage) -> bytes:
-    parts: list[bytes] = []
-    async with storage.open(_SECRET_KEY) as (_info, body):
-        async for chunk in body:
-            parts.append(chunk)
-    return b"".join(parts).strip()
+    return (await read_bytes(storage, _SECRET_KEY, _SMALL)).strip()
 
 
 class _Revision(msgspec.Struct):
@@ -75,13 +72,10 @@ class Revisions:
 
     async def current(self, project: str, spec_hash: str) -> int:
         try:
-            parts: list[bytes] = []
-            async with self._storage.open(self.key(project, spec_hash)) as (_info, body):
-                async for chunk in body:
-                    parts.append(chunk)
+            raw = await read_bytes(self._storage, self.key(project, spec_hash), _SMALL)
         except ObjectNotFound:
             return 0
-        return msgspec.json.decode(b"".join(parts), type=_Revision).revision
+        return msgspec.json.decode(raw, type=_Revision).revision
 
     async def advance(self, project: str, spec_hash: str) -> int:
         revision = await self.current(project, spec_hash) + 1

@@ -19,7 +19,7 @@ from cachetools import LRUCache
 
 import renderer
 from proxy.http.errors import ApiError
-from proxy.storage.base import ObjectNotFound, Storage
+from proxy.storage.base import ObjectNotFound, Storage, read_bytes
 
 __all__ = ["CustomTemplate", "CustomTemplates", "is_custom"]
 
@@ -139,8 +139,5 @@ def _not_found(template_id: str) -> ApiError:
 
 
 async def _read(storage: Storage, key: str) -> bytes:
-    parts: list[bytes] = []
-    async with storage.open(key) as (_info, body):
-        async for chunk in body:
-            parts.append(chunk)
-    return b"".join(parts)
+    # A record holds one template (at most MAX_TOML_BYTES) plus a little JSON around it.
+    return await read_bytes(storage, key, 4 * MAX_TOML_BYTES)

@@ -12,18 +12,17 @@ import hashlib
 import time
 from typing import Any
 
-import msgspec
 import orjson
 from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
+from proxy.api.produce import counted, render_and_store
 from proxy.api.runtime import ApiRuntime
 from proxy.api.schemas import GenerateRequest, GenerateResult, Source, error_responses
 from proxy.http.errors import ApiError
 from proxy.netguard import FetchError
-from proxy.publish import publish
 from proxy.records import SpecRecord
 from proxy.scrape import PageMeta, decode_html, extract
 from proxy.slugs import derive_slug
@@ -65,8 +64,7 @@ async def generate_image(
         if record is not None:
             return Response(_result(api, record, cached=True, ms=None))
 
-    await api.quotas.take(project, await api.auth.project_quota(project))
-    try:
+    async with counted(api, project):
         page = await _page(api, body.url)
         assets, asset_keys = await _page_assets(api, page)
         spec = renderer.normalize(
@@ -80,7 +78,6 @@ async def generate_image(
                 accent_color=page.theme_color or "",
             )
         )
-        rendered = await api.pool.run(renderer.render, spec, renderer.Assets(**assets))
         source = {
             k: v
             for k, v in (
@@ -91,22 +88,16 @@ async def generate_image(
             )
             if v
         }
-        record = SpecRecord(
+        record = await render_and_store(
+            api,
             slug=slug,
             project=project,
-            spec=msgspec.to_builtins(spec),
-            format=spec.format,
-            template_version=rendered.template_version,
+            spec=spec,
             revision=revision,
-            created=time.time(),
-            assets=asset_keys,
+            assets=assets,
+            asset_keys=asset_keys,
             source=source,
         )
-        await publish(api.storage, record, rendered.data)
-    except BaseException:
-        await api.quotas.give_back(project)
-        raise
-    api.catalog.forget(slug)
     ms = int((time.perf_counter() - started) * 1000)
     return Response(_result(api, record, cached=False, ms=ms))
 

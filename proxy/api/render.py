@@ -8,11 +8,9 @@ the bounded pool -> publish -> 201. The image is stored before the answer, so th
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from litestar import Request, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
@@ -20,10 +18,10 @@ from litestar.response import Response
 
 import renderer
 from proxy.api.custom_templates import is_custom
+from proxy.api.produce import counted, render_and_store
 from proxy.api.runtime import ApiRuntime
 from proxy.api.schemas import RenderRequest, RenderResult, error_responses
-from proxy.publish import publish
-from proxy.records import SpecRecord, spec_key
+from proxy.records import spec_key
 from proxy.slugs import derive_slug
 from proxy.storage.base import ObjectNotFound
 from proxy.webhooks import (
@@ -74,8 +72,7 @@ async def render_card(
         result = RenderResult(True, slug, api.image_url(slug), dispatched, cached=True)
         return Response(result, status_code=200)
 
-    await api.quotas.take(project, await api.auth.project_quota(project))
-    try:
+    async with counted(api, project):
         assets: dict[str, bytes] = {}
         asset_keys: dict[str, str] = {}
         for field in ("avatar", "logo"):
@@ -86,24 +83,16 @@ async def render_card(
             # Kept content-addressed with the card, so an on-demand render can reproduce it
             # even after the template is deleted.
             asset_keys["template"] = await api.assets.keep(custom[1])
-        rendered = await api.pool.run(
-            renderer.render, spec, renderer.Assets(**assets), template=template
-        )
-        record = SpecRecord(
+        await render_and_store(
+            api,
             slug=slug,
             project=project,
-            spec=msgspec.to_builtins(spec),
-            format=spec.format,
-            template_version=rendered.template_version,
+            spec=spec,
             revision=revision,
-            created=time.time(),
-            assets=asset_keys,
+            assets=assets,
+            asset_keys=asset_keys,
+            template=template,
         )
-        await publish(api.storage, record, rendered.data)
-    except BaseException:
-        await api.quotas.give_back(project)  # only renders that were stored count
-        raise
-    api.catalog.forget(slug)  # this worker may remember the slug as missing
     dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=False)
     return Response(RenderResult(True, slug, api.image_url(slug), dispatched), status_code=201)
 

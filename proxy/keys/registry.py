@@ -48,7 +48,14 @@ from proxy.keys.model import (
     new_key_id,
     new_secret,
 )
-from proxy.storage import ObjectNotFound, Storage, StorageError, StorageUnavailable
+from proxy.storage import (
+    ObjectNotFound,
+    ObjectTooLarge,
+    Storage,
+    StorageError,
+    StorageUnavailable,
+    read_bytes,
+)
 
 __all__ = ["INDEX_KEY", "INDEX_SETTLE", "CorruptRecord", "KeyNotFound", "KeyRegistry"]
 
@@ -272,12 +279,11 @@ class KeyRegistry:
 
     async def _read(self, key: str, kind: type[_T], max_bytes: int) -> _T | None:
         try:
-            async with self._storage.open(key) as (info, chunks):
-                if info.size > max_bytes:
-                    raise CorruptRecord(f"{key} is {info.size} bytes; at most {max_bytes}")
-                data = b"".join([chunk async for chunk in chunks])
+            data = await read_bytes(self._storage, key, max_bytes)
         except ObjectNotFound:
             return None
+        except ObjectTooLarge as exc:
+            raise CorruptRecord(str(exc)) from exc
         try:
             return msgspec.json.decode(data, type=kind)
         except msgspec.DecodeError as exc:  # ValidationError is a DecodeError

@@ -15,10 +15,12 @@ from proxy.storage.base import (
     InvalidMetadata,
     ObjectInfo,
     ObjectNotFound,
+    ObjectTooLarge,
     Storage,
     StorageError,
     StorageUnavailable,
     check_key,
+    read_bytes,
 )
 from proxy.storage.local import LocalStorage
 from proxy.storage.s3 import S3Storage
@@ -30,12 +32,14 @@ __all__ = [
     "LocalStorage",
     "ObjectInfo",
     "ObjectNotFound",
+    "ObjectTooLarge",
     "S3Storage",
     "Storage",
     "StorageError",
     "StorageUnavailable",
     "check_key",
     "create_storage",
+    "read_bytes",
 ]
 
 

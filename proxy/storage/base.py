@@ -19,12 +19,14 @@ __all__ = [
     "InvalidMetadata",
     "ObjectInfo",
     "ObjectNotFound",
+    "ObjectTooLarge",
     "Storage",
     "StorageError",
     "StorageUnavailable",
     "check_content_type",
     "check_key",
     "check_metadata",
+    "read_bytes",
 ]
 
 # One chunk of a streamed object; small enough to keep memory flat, large enough for few syscalls.
@@ -41,6 +43,10 @@ class ObjectNotFound(StorageError):
 
 class StorageUnavailable(StorageError):
     """The backend is down, slow or failed mid-stream: worth a 503 and a retry."""
+
+
+class ObjectTooLarge(StorageError):
+    """A small object (a record, a secret, a template) is larger than its reader allows."""
 
 
 class InvalidKey(StorageError, ValueError):
@@ -136,3 +142,22 @@ def check_content_type(content_type: str) -> str:
     if not content_type or not _HEADER_VALUE.fullmatch(content_type):
         raise InvalidMetadata(f"invalid content type {content_type!r}")
     return content_type
+
+
+async def read_bytes(storage: Storage, key: str, max_bytes: int) -> bytes:
+    """A small object, whole. Raises ObjectNotFound, ObjectTooLarge, StorageUnavailable.
+
+    The size is checked on the way in, not only from metadata, so a lying or growing object
+    cannot make a reader buffer more than `max_bytes`.
+    """
+    parts: list[bytes] = []
+    size = 0
+    async with storage.open(key) as (info, chunks):
+        if info.size > max_bytes:
+            raise ObjectTooLarge(f"{key} is {info.size} bytes; at most {max_bytes} expected")
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise ObjectTooLarge(f"{key} is over {max_bytes} bytes")
+            parts.append(chunk)
+    return b"".join(parts)

@@ -312,9 +312,6 @@ async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_
     from proxy.cache import HotCache
     from proxy.catalog import Catalog
     from proxy.fallback import NoFallback
-    from proxy.http.client_ip import ClientIP
-    from proxy.image import ImageEndpoint
-    from proxy.limits import CircuitBreaker, ImageLimiter
     from proxy.metastore import NoMetaStore
     from proxy.storage import create_storage
 
@@ -324,24 +321,9 @@ async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_
     storage = MidStreamFailure(inner)
     cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET streams
     catalog = Catalog(cache, NoMetaStore(), storage, NoFallback())  # type: ignore[arg-type]
-    limiter = ImageLimiter.from_settings(
-        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
-    )
-    endpoint = ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
     sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": f"/i/{OTHER}",
-        "headers": [],
-        "client": ("127.0.0.1", 1),
-    }
     with pytest.raises(StorageUnavailable):
-        await endpoint(scope, None, send)
+        await asgi_get(endpoint_for(catalog, settings), OTHER, sent)
     await inner.close()
     assert sent[0]["type"] == "http.response.start"
     assert sent[0]["status"] == 200
@@ -355,9 +337,6 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
     from proxy.cache import HotCache
     from proxy.catalog import Catalog
     from proxy.fallback import RenderFallback
-    from proxy.http.client_ip import ClientIP
-    from proxy.image import ImageEndpoint
-    from proxy.limits import CircuitBreaker, ImageLimiter
     from proxy.metastore import NoMetaStore
     from proxy.render_pool import RenderPool
     from proxy.slug_lock import LocalSlugLock
@@ -370,31 +349,13 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
     storage = await create_storage(settings.storage)
     pool = RenderPool(threads=1, queue=0)
     pool.in_use = pool.slots  # every slot taken, as during a burst of renders
-    catalog = Catalog(
-        HotCache(1 << 20, 1 << 20, 10, 10, 30.0),
-        NoMetaStore(),
-        storage,
-        RenderFallback(storage, pool, LocalSlugLock(), 1.0),
-    )
-    limiter = ImageLimiter.from_settings(
-        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
-    )
-    endpoint = ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
+    fallback = RenderFallback(storage, pool, LocalSlugLock(), 1.0)
+    catalog = Catalog(HotCache(1 << 20, 1 << 20, 10, 10, 30.0), NoMetaStore(), storage, fallback)
+    endpoint = endpoint_for(catalog, settings)
 
     async def get(slug: str) -> list[dict[str, Any]]:
         sent: list[dict[str, Any]] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": f"/i/{slug}",
-            "headers": [],
-            "client": ("127.0.0.1", 1),
-        }
-        await endpoint(scope, None, send)
+        await asgi_get(endpoint, slug, sent)
         return sent
 
     busy = await get(OTHER)
@@ -409,3 +370,29 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
     assert (await get(OTHER))[0]["status"] == 200  # renders once a slot is free
     pool.close()
     await storage.close()
+
+
+def endpoint_for(catalog: Any, settings: config.Settings) -> Any:
+    """The hot path over `catalog`, called as ASGI without a server (for failure injection)."""
+    from proxy.http.client_ip import ClientIP
+    from proxy.image import ImageEndpoint
+    from proxy.limits import CircuitBreaker, ImageLimiter
+
+    limiter = ImageLimiter.from_settings(
+        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
+    )
+    return ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
+
+
+async def asgi_get(endpoint: Any, slug: str, sent: list[dict[str, Any]]) -> None:
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/i/{slug}",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+    }
+    await endpoint(scope, None, send)
