@@ -1,6 +1,6 @@
 """Encoding the canvas: PNG by default, JPEG / WebP / AVIF on request, under a byte budget.
 
-Settings are chosen by measurement (see `ogedge bench render` and renderer/README_SECTION.md):
+Settings are chosen by measurement (see `ogedge bench render` and the README, Rendering and Performance):
 PNG at zlib level 1-3 with no filter is 2-4 ms for a 1200x630 card; palette quantisation
 was 60-250 ms and full-effort levels 3x slower for ~30% fewer bytes, so neither is used by
 default. Metadata is never written (keep="none"), which also keeps output byte-identical

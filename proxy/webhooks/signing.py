@@ -4,7 +4,7 @@ The HMAC-SHA256 key is the caller's `webhookSecret` as bytes:
 - `whsec_<base64>` (the spec's own format) means the base64-decoded bytes;
 - any other string means its UTF-8 bytes, as given.
 A receiver verifies with `standardwebhooks.Webhook(receiver_secret(webhookSecret))`, i.e. the
-string `whsec_<base64 of those bytes>` (README_SECTION.md shows it). Passing a plain secret
+string `whsec_<base64 of those bytes>` (the README, Webhooks, shows it). Passing a plain secret
 straight to `Webhook("…")` would not work: the library base64-decodes strings.
 """
 

@@ -37,7 +37,7 @@ def test_the_reference_library_verifies_with_receiver_secret(caller_secret: str)
     headers = sign(key, "msg_1", datetime.now(UTC), BODY)
     assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert headers["webhook-signature"].startswith("v1,")
-    # What README_SECTION.md tells receivers to do.
+    # What the README (Webhooks) tells receivers to do.
     assert Webhook(receiver_secret(key)).verify(BODY, headers) == {
         "type": "render.completed",
         "data": {"slug": "abc"},
