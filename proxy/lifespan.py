@@ -83,8 +83,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         stack.callback(pool.close)
         fallback = RenderFallback(storage, pool, slug_lock, settings.render.wait_timeout)
         catalog = Catalog(cache, metastore, storage, fallback)
-        log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
         api = await _open_api(stack, settings, storage, redis, breaker, catalog, pool)
+        log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
         yield Runtime(settings, storage, redis, breaker, limiter, catalog, pool, fallback, api)
 
 

@@ -93,13 +93,19 @@ class CustomTemplates:
         return record
 
     async def template(self, project: str | None, template_id: str) -> renderer.Template:
+        """The parsed template; with `project`, only that project's (ownership is checked)."""
         cached = self._parsed.get(template_id)
         if cached is not None and project is None:
             return cached
-        record = await self.get(project, template_id)
-        parsed = cached or renderer.parse_template(template_id, record.toml.encode())
-        self._parsed[template_id] = parsed
-        return parsed
+        return self.parsed(await self.get(project, template_id))
+
+    def parsed(self, record: CustomTemplate) -> renderer.Template:
+        template = self._parsed.get(record.id)
+        if template is None:
+            template = self._parsed[record.id] = renderer.parse_template(
+                record.id, record.toml.encode()
+            )
+        return template
 
     async def list(self, project: str) -> list[CustomTemplate]:
         out = []

@@ -104,7 +104,7 @@ async def _custom(
     if not is_custom(name):
         return None
     record = await api.templates.get(project, name)
-    return await api.templates.template(project, name), record.toml.encode()
+    return api.templates.parsed(record), record.toml.encode()
 
 
 def _webhook(api: ApiRuntime, data: RenderRequest) -> tuple[str, bytes] | None:

@@ -95,7 +95,7 @@ async def list_templates(request: Request[Any, Any, Any]) -> TemplateList:
     api, project = await _project(request)
     infos = [_info(api, renderer.template_info(n), None) for n in renderer.available_templates()]
     for custom in await api.templates.list(project):
-        infos.append(_info(api, await api.templates.template(project, custom.id), custom))
+        infos.append(_info(api, api.templates.parsed(custom), custom))
     return TemplateList(True, infos, renderer.available_palettes(), renderer.available_fonts())
 
 
@@ -111,9 +111,7 @@ async def upload_template(
 ) -> TemplateResult:
     api, project = await _project(request)
     custom = await api.templates.upload(project, data.toml, data.title)
-    return TemplateResult(
-        True, _info(api, await api.templates.template(project, custom.id), custom)
-    )
+    return TemplateResult(True, _info(api, api.templates.parsed(custom), custom))
 
 
 @get(
@@ -127,9 +125,7 @@ async def get_template(
     api, project = await _project(request)
     if is_custom(template_id):
         custom = await api.templates.get(project, template_id)
-        return TemplateResult(
-            True, _info(api, await api.templates.template(project, template_id), custom)
-        )
+        return TemplateResult(True, _info(api, api.templates.parsed(custom), custom))
     return TemplateResult(True, _info(api, renderer.template_info(template_id), None))
 
 
