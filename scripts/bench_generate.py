@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +22,9 @@ import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from k6_run import OUT, run_k6  # noqa: E402
 
 import config  # noqa: E402
 from proxy.keys import KeyRegistry  # noqa: E402
@@ -30,9 +32,6 @@ from proxy.records import SpecRecord, spec_key  # noqa: E402
 from proxy.storage import create_storage  # noqa: E402
 from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
 from tests.support.servers import RedisProcess  # noqa: E402
-
-K6 = str(Path(sys.executable).with_name("k6"))
-OUT = ROOT / "bench-out"
 
 
 async def prepare(settings: config.Settings) -> tuple[str, list[str], list[str]]:
@@ -53,34 +52,18 @@ async def prepare(settings: config.Settings) -> tuple[str, list[str], list[str]]
 
 
 def k6(name: str, scenario: str, vus: int, env: dict[str, str], duration: str) -> dict[str, float]:
-    summary = OUT / f"generate_{name}.json"
-    cmd = [
-        K6,
-        "run",
-        "--quiet",
-        "--no-color",
-        "--summary-export",
-        str(summary),
-        "-e",
-        f"SCENARIO={scenario}",
-        "-e",
-        f"VUS={vus}",
-        "-e",
-        f"DURATION={duration}",
-        *[arg for k, v in env.items() for arg in ("-e", f"{k}={v}")],
-        str(ROOT / "k6" / "generate.js"),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if not summary.exists():
-        raise RuntimeError(f"k6 failed for {name}:\n{proc.stdout}\n{proc.stderr}")
-    m = json.loads(summary.read_text())["metrics"]
+    m, thresholds_ok = run_k6(
+        "generate.js",
+        f"generate_{name}",
+        {"SCENARIO": scenario, "VUS": str(vus), "DURATION": duration, **env},
+    )
     out = {
         "rps": m["http_reqs"]["rate"],
         "med_ms": m["http_req_duration"]["med"],
         "p95_ms": m["http_req_duration"]["p(95)"],
         "p99_ms": m["http_req_duration"]["p(99)"],
         "checks": m["checks"]["value"],
-        "thresholds_ok": float(proc.returncode == 0),
+        "thresholds_ok": float(thresholds_ok),
     }
     hit = m.get("http_req_duration{op:hit}")
     if hit:

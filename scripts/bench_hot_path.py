@@ -27,13 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from k6_run import OUT, run_k6  # noqa: E402
 
 import config  # noqa: E402
 from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
 from tests.support.servers import RedisProcess, free_port, wait_port  # noqa: E402
 
-K6 = str(Path(sys.executable).with_name("k6"))
-OUT = ROOT / "bench-out"
 N_SLUGS = 20
 
 NGINX_CONF = """
@@ -73,41 +74,23 @@ def k6(
     args: argparse.Namespace,
     rate: int = 0,
 ) -> dict[str, float]:
-    summary = OUT / f"{name}.json"
-    cmd = [
-        K6,
-        "run",
-        "--quiet",
-        "--no-color",
-        "--summary-export",
-        str(summary),
-        "-e",
-        f"BASE_URL={base}",
-        "-e",
-        f"SLUGS={','.join(slugs)}",
-        "-e",
-        f"MODE={mode}",
-        "-e",
-        f"LOAD={load}",
-        "-e",
-        f"DURATION={args.duration}",
-        "-e",
-        f"VUS={args.vus}",
-        "-e",
-        f"RATE={rate}",
-        str(ROOT / "k6" / "hot_path.js"),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if not summary.exists():
-        raise RuntimeError(f"k6 failed for {name}:\n{proc.stdout}\n{proc.stderr}")
-    metrics = json.loads(summary.read_text())["metrics"]
+    env = {
+        "BASE_URL": base,
+        "SLUGS": ",".join(slugs),
+        "MODE": mode,
+        "LOAD": load,
+        "DURATION": args.duration,
+        "VUS": str(args.vus),
+        "RATE": str(rate),
+    }
+    metrics, thresholds_ok = run_k6("hot_path.js", name, env)
     d = metrics["http_req_duration"]
     result = {
         "rps": metrics["http_reqs"]["rate"],
         "med_ms": d["med"],
         "p99_ms": d["p(99)"],
         "failed": metrics["http_req_failed"]["value"],
-        "thresholds_ok": float(proc.returncode == 0),
+        "thresholds_ok": float(thresholds_ok),
     }
     print(
         f"  {name:<24} {result['rps']:>9.0f} req/s  med {result['med_ms']:.2f} ms  "
