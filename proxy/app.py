@@ -25,6 +25,8 @@ from proxy.http.client_ip import ClientIP
 from proxy.http.errors import exception_handlers
 from proxy.image import ImageEndpoint
 from proxy.lifespan import open_runtime
+from proxy.observe.middleware import Observe
+from proxy.observe.sampler import Sampler
 
 __all__ = ["OgEdge", "create_app"]
 
@@ -32,11 +34,14 @@ log = logging.getLogger("ogedge")
 
 
 class OgEdge:
-    """The ASGI application: a prefix check, then the hot path or Litestar."""
+    """The ASGI application: a prefix check, then the hot path or Litestar; `Observe` around
+    both adds the request id, counts requests and serves /metrics."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.image: ImageEndpoint | None = None
+        self.sampler: Sampler | None = None
+        self.observed = Observe(self._route, on_scrape=self._on_scrape)
         self.litestar = Litestar(
             route_handlers=[
                 healthz,
@@ -65,12 +70,22 @@ class OgEdge:
                 ClientIP(self.settings.server.trusted_proxies),
                 self.settings.cache.negative_ttl,
             )
+            self.sampler = sampler = Sampler(runtime.breaker, runtime.dispatcher)
+            sampler.start()
             try:
                 yield
             finally:
-                self.image = None
+                self.image = self.sampler = None
+                await sampler.stop()
+
+    def _on_scrape(self) -> None:
+        if self.sampler is not None:
+            self.sampler.sample()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.observed(scope, receive, send)
+
+    async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/i/") and self.image is not None:
             await self.image(scope, receive, send)
             return

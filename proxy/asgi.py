@@ -7,16 +7,17 @@ import logging
 
 import config
 from proxy.app import OgEdge, create_app
+from proxy.observe import logs as observe_logs
 
 __all__ = ["create"]
 
 
 def create() -> OgEdge:
     settings = config.load()
-    logging.basicConfig(
-        level=settings.server.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    app = create_app(settings)
+    # After the app: Litestar installs its own root handler when it is built. One JSON object
+    # per line (ts, level, logger, msg, request_id, extras), Litestar's own records included.
+    observe_logs.configure(settings.server.log_level, adopt=("litestar",))
     # libvips reports every threadpool it finishes at INFO: one line per render is noise.
     logging.getLogger("pyvips").setLevel(logging.WARNING)
-    return create_app(settings)
+    return app

@@ -16,6 +16,7 @@ from typing import Protocol
 import orjson
 
 import renderer
+from proxy.observe import metrics
 from proxy.publish import store_image
 from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info
 from proxy.render_pool import RenderBusy, RenderPool
@@ -81,6 +82,8 @@ class RenderFallback:
             # the slug cannot be served, which is a 404, not a 500 on every request.
             log.warning("cannot render %s on demand: %s", slug, exc)
             return None
+        metrics.observe_render(rendered.template, time.perf_counter() - started)
+        metrics.IMAGE_FALLBACK_RENDER.inc()
         meta = await store_image(self.storage, slug, record.format, rendered.data)
         self.renders += 1
         log.info(

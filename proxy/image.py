@@ -15,6 +15,7 @@ from proxy.http.client_ip import ClientIP
 from proxy.http.conditional import is_not_modified
 from proxy.http.responses import Send, send_error, send_full
 from proxy.limits import ImageLimiter
+from proxy.observe.metrics import IMAGE_HOT_CACHE, IMAGE_STORAGE_READ
 from proxy.records import SLUG_RE, meta_from_info
 from proxy.render_pool import RenderBusy
 from proxy.storage.base import ObjectNotFound, StorageUnavailable
@@ -96,6 +97,7 @@ class ImageEndpoint:
 
         body = self.catalog.cache.body(slug)
         if body is not None:
+            IMAGE_HOT_CACHE.inc()
             await send_full(send, 200, card.ok_headers, body, False)
             return
         if await self._stream(slug, card, send):
@@ -132,6 +134,7 @@ class ImageEndpoint:
                     {"type": "http.response.start", "status": 200, "headers": card.ok_headers}
                 )
                 started = True
+                IMAGE_STORAGE_READ.inc()
                 async for chunk in chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     if keep:

@@ -45,6 +45,7 @@ class Runtime:
     pool: RenderPool
     fallback: RenderFallback
     api: ApiRuntime
+    dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
 
 
 @asynccontextmanager
@@ -83,9 +84,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         stack.callback(pool.close)
         fallback = RenderFallback(storage, pool, slug_lock, settings.render.wait_timeout)
         catalog = Catalog(cache, metastore, storage, fallback)
-        api = await _open_api(stack, settings, storage, redis, breaker, catalog, pool)
+        api, dispatcher = await _open_api(stack, settings, storage, redis, breaker, catalog, pool)
         log.info("ready: storage=%s redis=%s", storage.name, "on" if redis else "off")
-        yield Runtime(settings, storage, redis, breaker, limiter, catalog, pool, fallback, api)
+        yield Runtime(
+            settings, storage, redis, breaker, limiter, catalog, pool, fallback, api, dispatcher
+        )
 
 
 async def _open_api(
@@ -96,7 +99,7 @@ async def _open_api(
     breaker: CircuitBreaker,
     catalog: Catalog,
     pool: RenderPool,
-) -> ApiRuntime:
+) -> tuple[ApiRuntime, Dispatcher]:
     client = await GuardedClient.create(settings.fetch)
     stack.push_async_callback(client.close)
     key_limits: KeyLimiter = LocalKeyLimiter()
@@ -111,7 +114,7 @@ async def _open_api(
     dispatcher = Dispatcher(outbox, client, settings.webhooks)
     dispatcher.start()
     stack.push_async_callback(dispatcher.stop)  # undelivered items stay queued
-    return ApiRuntime(
+    api = ApiRuntime(
         public_url=settings.server.public_url,
         secret=await load_secret(settings.server.secret, storage),
         storage=storage,
@@ -127,3 +130,4 @@ async def _open_api(
         webhook_allow_http=settings.webhooks.allow_http,
         templates=CustomTemplates(storage),
     )
+    return api, dispatcher

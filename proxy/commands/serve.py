@@ -7,6 +7,7 @@ import os
 import sys
 
 import config
+from proxy.observe.multiproc import multiproc_dir
 
 __all__ = ["register"]
 
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     except config.ConfigError as exc:
         print(f"ogedge: {exc}", file=sys.stderr)
         return 2
+
+    # Before any worker starts: every worker's metrics go to files there, summed by /metrics.
+    multiproc_dir(os.environ)
 
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops

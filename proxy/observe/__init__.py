@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics (multi-process safe), request ids, JSON logs."""

@@ -1,0 +1,69 @@
+"""Per-worker gauges and counters read from objects that keep their own state (the Redis
+breaker, the webhook dispatcher's stats and queue): sampled every few seconds, and on scrape."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from proxy.limits import CircuitBreaker
+from proxy.limits.breaker import BreakerState
+from proxy.observe import metrics
+from proxy.webhooks import Dispatcher
+
+__all__ = ["Sampler"]
+
+log = logging.getLogger("ogedge.observe")
+_BREAKER_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+
+
+class Sampler:
+    def __init__(
+        self, breaker: CircuitBreaker, dispatcher: Dispatcher, interval: float = 2.0
+    ) -> None:
+        self.breaker = breaker
+        self.dispatcher = dispatcher
+        self.interval = interval
+        self._delivered = 0
+        self._failed = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> None:
+        """The cheap, synchronous part: breaker state and dispatcher counters (as deltas)."""
+        value = _BREAKER_VALUE[self.breaker.state]
+        metrics.BREAKER_STATE.set(value)
+        metrics.BREAKER_OPEN.set(1 if value else 0)
+        stats = self.dispatcher.stats
+        if stats.delivered > self._delivered:
+            metrics.WEBHOOK_DELIVERIES.inc(stats.delivered - self._delivered)
+            self._delivered = stats.delivered
+        if stats.failed > self._failed:
+            metrics.WEBHOOK_FAILURES.inc(stats.failed - self._failed)
+            self._failed = stats.failed
+
+    async def sample_depth(self) -> None:
+        try:
+            depth = await asyncio.wait_for(self.dispatcher.depth(), timeout=1.0)
+        except Exception as exc:  # a Redis outage must not stop sampling
+            log.debug("webhook queue depth unavailable: %r", exc)
+            return
+        metrics.WEBHOOK_QUEUE_DEPTH.set(depth)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="metrics")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.sample()  # last counts before the worker's files are read for the final time
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await self.sample_depth()
+            await asyncio.sleep(self.interval)

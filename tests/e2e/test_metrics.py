@@ -1,0 +1,144 @@
+"""/metrics, request ids and JSON logs against `ogedge serve --workers 2`; `ogedge doctor`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from tests.e2e.conftest import Start, seed_card, unique_slug
+from tests.e2e.test_fallback import put_spec_only
+
+pytestmark = pytest.mark.e2e
+
+_OGEDGE = str(Path(sys.executable).with_name("ogedge"))
+_SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$")
+
+
+def _samples(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _SAMPLE.match(line)
+        if m:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def _image_requests(samples: dict[str, float]) -> float:
+    return sum(v for k, v in samples.items() if k.startswith('ogedge_requests_total{route="image"'))
+
+
+def test_metrics_aggregate_across_workers_with_request_ids_and_json_logs(
+    tmp_path: Path, start_server: Start
+) -> None:
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_1.db").write_bytes(b"stale from a previous run")
+    env = {
+        "OGEDGE_DATA_DIR": str(tmp_path / "data"),
+        "OGEDGE_IMAGE_RATE": "1000",
+        "OGEDGE_IMAGE_BURST": "1000",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    slug = unique_slug()
+    seed_card(env, slug)
+    on_demand = unique_slug("Demand")
+    asyncio.run(put_spec_only(env, on_demand))
+    server = start_server(env, workers=2)
+
+    made = 60
+    ids: set[str] = set()
+    for i in range(made):
+        # A new connection each time, so both workers get some of them.
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            r = c.get(f"/i/{slug}", headers={"x-request-id": f"e2e-{i}"})
+            assert r.status_code == 200
+            assert r.headers["x-request-id"] == f"e2e-{i}"
+            ids.add(r.headers["x-request-id"])
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        generated = c.get("/healthz").headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{16}", generated)
+        render = c.get(f"/i/{on_demand}", headers={"x-request-id": "render-me-1"})
+        assert render.status_code == 200
+        assert render.headers["x-request-id"] == "render-me-1"
+        assert c.get("/i/nothing-here").status_code == 404
+
+    # Both workers wrote samples, and any worker's scrape sums them all.
+    pids = {p.stem.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}
+    assert len(pids) >= 2, sorted(metrics_dir.iterdir())
+    assert "1" not in pids  # the stale file was removed at start
+    for _ in range(6):
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            r = c.get("/metrics")
+        assert r.status_code == 200
+        samples = _samples(r.text)
+        assert _image_requests(samples) >= made + 2
+        assert samples['ogedge_requests_total{route="image",status="200"}'] >= made + 1
+        assert samples['ogedge_requests_total{route="image",status="404"}'] >= 1
+        assert samples['ogedge_requests_total{route="health",status="200"}'] >= 1
+        hot = samples.get('ogedge_image_source_total{source="hot_cache"}', 0)
+        storage = samples.get('ogedge_image_source_total{source="storage"}', 0)
+        assert hot + storage >= made
+        assert storage <= 4  # once per worker, then memory (and after a re-render)
+        assert samples['ogedge_image_source_total{source="fallback_render"}'] == 1
+        assert samples['ogedge_render_duration_seconds_count{template="blog"}'] == 1
+        assert samples['ogedge_request_duration_seconds_count{route="image"}'] >= made + 2
+        assert samples['ogedge_request_duration_seconds_bucket{le="0.0005",route="image"}'] >= 0
+        assert samples["ogedge_redis_breaker_state"] == 0
+        assert "ogedge_webhook_queue_depth" in samples
+        assert "ogedge_webhook_deliveries_total" in samples
+        assert samples.get('ogedge_rate_limited_total{route="image"}', 0) == 0
+        time.sleep(0.05)
+
+    # Logs: JSON lines; the on-demand render's line carries that request's id.
+    deadline = time.monotonic() + 5
+    while f"rendered {on_demand} on demand" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    entries = []
+    for line in server.output().splitlines():
+        if line.startswith("{"):
+            entries.append(orjson.loads(line))
+    assert entries, server.output()
+    for entry in entries:
+        assert {"ts", "level", "logger", "msg", "request_id"} <= entry.keys()
+    rendered = [e for e in entries if e["msg"].startswith(f"rendered {on_demand} on demand")]
+    assert rendered, server.output()
+    assert rendered[0]["request_id"] == "render-me-1"
+    assert rendered[0]["logger"] == "ogedge.fallback"
+
+
+def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OGEDGE_")}
+    return subprocess.run(
+        [_OGEDGE, "doctor"], env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_doctor_passes_on_a_tmp_data_dir(tmp_path: Path) -> None:
+    done = _doctor({"OGEDGE_DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    names = [line.split()[1] for line in lines]
+    assert names == ["libvips", "loaders", "fonts", "templates", "settings", "storage", "redis"]
+    assert all(line.split()[0] in ("OK", "WARN") for line in lines)
+    assert lines[0].startswith("OK   libvips   version 8.")
+    assert "WARN redis" in done.stdout and "OGEDGE_REDIS_URL" in done.stdout
+
+
+def test_doctor_fails_and_says_what_to_fix(tmp_path: Path) -> None:
+    done = _doctor(
+        {"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    )
+    assert done.returncode == 1
+    assert re.search(r"^FAIL redis +unreachable: .*OGEDGE_REDIS_URL", done.stdout, re.M)
+    bad = _doctor({"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_IMAGE_RATE": "lots"})
+    assert bad.returncode == 1
+    assert re.search(r"^FAIL settings +OGEDGE_IMAGE_RATE", bad.stdout, re.M)

@@ -1,0 +1,62 @@
+"""Micro-benchmark of /i/<slug> in process (not a test): µs per hot-cache hit, through the
+ImageEndpoint alone and through the whole OgEdge ASGI app. `python -m tests.unit.observe.bench_hot_path`"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from typing import Any
+
+import config
+from proxy.app import create_app
+from tests.support.ogedge import png_bytes, seed
+
+SLUG = "AbCdEfGh1234"
+
+
+async def _noop_receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _sink(message: dict[str, Any]) -> None:
+    return None
+
+
+def _scope(etag: str | None = None) -> dict[str, Any]:
+    headers = [(b"host", b"x"), (b"user-agent", b"bench")]
+    if etag:
+        headers.append((b"if-none-match", etag.encode()))
+    return {"type": "http", "method": "GET", "path": f"/i/{SLUG}", "headers": headers,
+            "client": ("127.0.0.1", 5000)}  # fmt: skip
+
+
+async def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = config.load(
+            {"OGEDGE_DATA_DIR": tmp, "OGEDGE_IMAGE_RATE": "1e9", "OGEDGE_IMAGE_BURST": "1e9"}
+        )
+        meta = await seed(settings, SLUG, png_bytes())
+        app = create_app(settings)
+        async with app._lifespan(app.litestar):
+            assert app.image is not None
+            for label, call, scope in (
+                ("ImageEndpoint hit", app.image, _scope()),
+                ("OgEdge app hit", app, _scope()),
+                ("ImageEndpoint 304", app.image, _scope(meta.etag)),
+                ("OgEdge app 304", app, _scope(meta.etag)),
+            ):
+                for _ in range(1000):
+                    await call(scope, _noop_receive, _sink)
+                best = float("inf")
+                for _ in range(5):
+                    t = time.perf_counter()
+                    for _ in range(n):
+                        await call(scope, _noop_receive, _sink)
+                    best = min(best, (time.perf_counter() - t) / n)
+                print(f"{label:20s} {best * 1e6:6.2f} µs/request")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20000))
