@@ -1,0 +1,217 @@
+"""All published comparisons in one run on one machine (issue 5, item 6); `./dev bench`.
+
+Runs, one after the other:
+  1. scripts/bench_hot_path.py  /i/ cache hits and 304s, ogedge against nginx (k6)
+  2. scripts/bench_satori.py    the blog card through ogedge's renderer against satori + resvg
+  3. scripts/bench_generate.py  the Render API and the mixed realistic scenario (k6)
+and prints one Markdown table with the machine and the command. Each script's own output goes
+to stderr as it runs; their JSON results (bench-out/) feed the table, which also goes to
+bench-out/bench_all.md. About 3.5 minutes with the default --duration 20s.
+
+    ./dev bench [--duration 20s] [--vus 32] [--workers N] [--iterations 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-out"
+PY = sys.executable
+RESULTS = {"hot_path": "hot_path.json", "satori": "satori.json", "generate": "generate.json"}
+
+
+def first_line(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0] if lines else "?"
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{mem_kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        mem = "?"
+    import pyvips
+
+    vips = ".".join(str(pyvips.version(n)) for n in range(3))
+    k6 = first_line([str(Path(PY).with_name("k6")), "version"]).split(" (")[0]
+    nginx = first_line([shutil.which("nginx") or "/usr/sbin/nginx", "-v"]).split(": ")[-1]
+    node = first_line(["node", "--version"]) if shutil.which("node") else "no Node.js"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem}, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, Granian "
+        f"{importlib.metadata.version('granian')}, libvips {vips}, {k6}, {nginx}, Node {node}; "
+        "load generator, nginx, ogedge and Node share the same cores"
+    )
+
+
+def run(name: str, script: str, argv: list[str]) -> tuple[dict[str, Any] | None, float, int]:
+    """(JSON result or None, seconds, exit code); output streams to stderr."""
+    result = OUT / RESULTS[name]
+    result.unlink(missing_ok=True)  # never read a previous run's figures
+    print(f"\n=== {script} {' '.join(argv)}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    proc = subprocess.run([PY, str(ROOT / "scripts" / script), *argv], stdout=sys.stderr)
+    elapsed = time.monotonic() - started
+    data = json.loads(result.read_text()) if result.exists() else None
+    return data, elapsed, proc.returncode
+
+
+def pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", default="20s", help="per k6 scenario (10 scenarios)")
+    parser.add_argument("--vus", type=int, default=32, help="hot-path connections")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--iterations", type=int, default=40, help="renders per engine")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    load_before = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    hot, t_hot, _ = run(
+        "hot_path",
+        "bench_hot_path.py",
+        ["--duration", args.duration, "--vus", str(args.vus), "--workers", str(args.workers)],
+    )
+    sat, t_sat, _ = run("satori", "bench_satori.py", ["--iterations", str(args.iterations)])
+    gen, t_gen, _ = run(
+        "generate",
+        "bench_generate.py",
+        ["--duration", args.duration, "--workers", str(args.workers)],
+    )
+    load_after = os.getloadavg()
+
+    command = f"./dev bench --duration {args.duration}"
+    if args.vus != 32 or args.iterations != 40:
+        command += f" --vus {args.vus} --iterations {args.iterations}"
+    lines = [
+        f"Machine: {machine()}.",
+        f"Run: {started}, load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; "
+        f"{args.workers} Granian worker(s); {t_hot + t_sat + t_gen:.0f} s "
+        f"(hot path {t_hot:.0f} s, renders {t_sat:.0f} s, generation {t_gen:.0f} s).",
+        f"Command: `{command}`",
+        "",
+        "| scenario | reference | ogedge | ogedge / reference | target | met |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    verdicts: list[bool] = []
+
+    def row(
+        scenario: str, ref: str, og: str, ratio: str = "", target: str = "", ok: bool | None = None
+    ) -> None:
+        met = "" if ok is None else ("yes" if ok else "**no**")
+        if ok is not None and target:
+            verdicts.append(ok)
+        lines.append(f"| {scenario} | {ref} | {og} | {ratio} | {target} | {met} |")
+
+    def rps(r: dict[str, float]) -> str:
+        return f"{r['rps']:,.0f} req/s, p99 {r['p99_ms']:.1f} ms"
+
+    if hot:
+        r = hot["results"]
+        hits = r["ogedge_hits"]["rps"] / r["nginx_hits"]["rps"]
+        nm = r["ogedge_304"]["rps"] / r["nginx_304"]["rps"]
+        vus = f"{args.vus} connections"
+        row(
+            f"`/i/` cache hits, {vus} (nginx: same bytes from disk)",
+            rps(r["nginx_hits"]),
+            rps(r["ogedge_hits"]),
+            pct(hits),
+            ">= 50% of nginx req/s",
+            hits >= 0.5,
+        )
+        row(
+            f"`/i/` 304 revalidations, {vus}",
+            rps(r["nginx_304"]),
+            rps(r["ogedge_304"]),
+            pct(nm),
+            ">= 40% of nginx req/s",
+            nm >= 0.4,
+        )
+        row("`/i/` mix: 70% hits, 20% 304, 10% 404", "", rps(r["ogedge_mix"]))
+        half = r["ogedge_half_rate"]
+        row(
+            f"`/i/` hits at half ogedge's rate ({half['rps']:,.0f}/s, open loop)",
+            rps(r["nginx_half_rate"]),
+            rps(half),
+            "",
+            "p99 < 5 ms (informative)",
+        )
+    else:
+        row("`/i/` hits and 304s vs nginx", "failed: see the output above", "")
+    if sat and sat.get("satori"):
+        o, s = sat["ogedge"], sat["satori"]
+        ratio = o["median_ms"] / s["median_ms"]
+        row(
+            f"render: blog card, og 1200x630 PNG, 1 thread, median of {args.iterations}",
+            f"satori {s['satori']} + resvg {s['resvg']}: {s['median_ms']:.1f} ms "
+            f"(p95 {s['p95_ms']:.1f}), {s['bytes']:,} B",
+            f"{o['median_ms']:.1f} ms (p95 {o['p95_ms']:.1f}), {o['bytes']:,} B",
+            pct(ratio),
+            "<= 25% of satori + resvg's time",
+            ratio <= 0.25,
+        )
+    elif sat:
+        o = sat["ogedge"]
+        row(
+            "render: blog card, og 1200x630 PNG",
+            f"skipped: {sat['skipped'].splitlines()[0]}",
+            f"{o['median_ms']:.1f} ms (p95 {o['p95_ms']:.1f}), {o['bytes']:,} B",
+        )
+    else:
+        row("render vs satori + resvg", "failed: see the output above", "")
+    if gen:
+
+        def g(r: dict[str, float], hit: bool = False) -> str:
+            p = "hit_" if hit else ""
+            head = "" if hit else f"{r['rps']:,.0f} req/s, "
+            return f"{head}median {r[p + 'med_ms']:.1f} ms, p99 {r[p + 'p99_ms']:.1f} ms"
+
+        row("Render API: new renders (4 connections)", "", g(gen["new"]))
+        row("Render API: dedup hits (8 connections)", "", g(gen["dedup"]))
+        row(
+            "mixed: 85% `/i/` hits, 10% 304s, 4% new renders, 1% on-demand (16 conn.)",
+            "",
+            g(gen["mixed"]),
+        )
+        row("mixed, the same run: `/i/` hits and 304s only", "", g(gen["mixed"], hit=True))
+    else:
+        row("generation and mixed scenario", "failed: see the output above", "")
+
+    table = "\n".join(lines)
+    (OUT / "bench_all.md").write_text(table + "\n")
+    print("\n" + table)
+    if not (hot and sat and gen):
+        print("\nsome benchmarks did not produce results (see above)")
+        return 2
+    print(f"\nheadline targets {'met' if all(verdicts) else 'NOT all met'}")
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
