@@ -33,15 +33,16 @@ __all__ = ["OgEdge", "create_app"]
 log = logging.getLogger("ogedge")
 
 
-class OgEdge:
-    """The ASGI application: a prefix check, then the hot path or Litestar; `Observe` around
-    both adds the request id, counts requests and serves /metrics."""
+class OgEdge(Observe):
+    """The ASGI application: a prefix check, then the hot path or Litestar. `Observe.__call__`
+    (inherited, one call layer less than wrapping) adds the request id, counts requests and
+    serves /metrics around it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.image: ImageEndpoint | None = None
         self.sampler: Sampler | None = None
-        self.observed = Observe(self._route, on_scrape=self._on_scrape)
+        super().__init__(self._route, on_scrape=self._on_scrape)
         self.litestar = Litestar(
             route_handlers=[
                 healthz,
@@ -70,7 +71,7 @@ class OgEdge:
                 ClientIP(self.settings.server.trusted_proxies),
                 self.settings.cache.negative_ttl,
             )
-            self.sampler = sampler = Sampler(runtime.breaker, runtime.dispatcher)
+            self.sampler = sampler = Sampler(runtime.breaker, runtime.dispatcher, self.meter.flush)
             sampler.start()
             try:
                 yield
@@ -81,9 +82,6 @@ class OgEdge:
     def _on_scrape(self) -> None:
         if self.sampler is not None:
             self.sampler.sample()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.observed(scope, receive, send)
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/i/") and self.image is not None:

@@ -9,6 +9,7 @@ Hot-path code increments children bound once at import (`IMAGE_HOT_CACHE.inc()`)
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,6 +38,7 @@ __all__ = [
     "WEBHOOK_FAILURES",
     "WEBHOOK_QUEUE_DEPTH",
     "RequestMeter",
+    "Tally",
     "observe_render",
     "render_latest",
     "route_of",
@@ -65,9 +67,32 @@ RATE_LIMITED = Counter("ogedge_rate_limited", "Requests refused with 429", ["rou
 _IMAGE_SOURCE = Counter(
     "ogedge_image_source", "Where /i/ bodies came from", ["source"]
 )  # hot_cache | storage | fallback_render
-IMAGE_HOT_CACHE = _IMAGE_SOURCE.labels("hot_cache")
-IMAGE_STORAGE_READ = _IMAGE_SOURCE.labels("storage")
-IMAGE_FALLBACK_RENDER = _IMAGE_SOURCE.labels("fallback_render")
+
+
+class Tally:
+    """A counter for the hot path: `inc()` adds to a plain int; `RequestMeter.flush()` folds it
+    into the Prometheus child (in multiprocess mode each real increment is an mmap write)."""
+
+    __slots__ = ("child", "n")
+
+    def __init__(self, child: Counter) -> None:
+        self.child = child
+        self.n = 0
+        _TALLIES.append(self)
+
+    def inc(self) -> None:
+        self.n += 1
+
+    def flush(self) -> None:
+        n, self.n = self.n, 0
+        if n:
+            self.child.inc(n)
+
+
+_TALLIES: list[Tally] = []
+IMAGE_HOT_CACHE = Tally(_IMAGE_SOURCE.labels("hot_cache"))
+IMAGE_STORAGE_READ = Tally(_IMAGE_SOURCE.labels("storage"))
+IMAGE_FALLBACK_RENDER = Tally(_IMAGE_SOURCE.labels("fallback_render"))
 RENDER_SECONDS = Histogram(
     "ogedge_render_duration_seconds",
     "Render time by template (built-in name, or 'custom')",
@@ -117,21 +142,45 @@ def status_label(status: int) -> str:
 
 
 class RequestMeter:
-    """Pre-bound children per (route, status): one dict lookup and two increments a request."""
+    """Per request: plain Python arithmetic (no lock, no mmap write). `flush()` folds the counts
+    into the Prometheus metrics: every second from the sampler, on each scrape, at shutdown."""
 
     def __init__(self) -> None:
-        self._count: dict[tuple[str, int], Counter] = {}
+        self._counts: dict[tuple[str, int], int] = {}
+        # Per route: [sum of seconds, count per bucket (LATENCY_BUCKETS, then +Inf)].
+        self._hist = {route: [0.0] * (len(LATENCY_BUCKETS) + 2) for route in ROUTES}
+        self._children: dict[tuple[str, int], Counter] = {}
         self._latency = {route: REQUEST_SECONDS.labels(route) for route in ROUTES}
         self._limited = {route: RATE_LIMITED.labels(route) for route in ROUTES}
 
     def observe(self, route: str, status: int, seconds: float) -> None:
-        child = self._count.get((route, status))
-        if child is None:
-            child = self._count[(route, status)] = REQUESTS.labels(route, status_label(status))
-        child.inc()
-        self._latency[route].observe(seconds)
-        if status == 429:
-            self._limited[route].inc()
+        key = (route, status)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        hist = self._hist[route]
+        hist[0] += seconds
+        hist[1 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # first bucket with le >= seconds
+
+    def flush(self) -> None:
+        counts, self._counts = self._counts, {}
+        for key, n in counts.items():
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = REQUESTS.labels(key[0], status_label(key[1]))
+            child.inc(n)
+            if key[1] == 429:
+                self._limited[key[0]].inc(n)
+        for route, hist in self._hist.items():
+            if hist[0] == 0.0 and not any(hist):
+                continue
+            histogram = self._latency[route]
+            # Histogram has no "observe n times": add to its sum and buckets as observe() does.
+            histogram._sum.inc(hist[0])
+            for i, seen in enumerate(hist[1:]):
+                if seen:
+                    histogram._buckets[i].inc(seen)
+            hist[:] = [0.0] * len(hist)
+        for tally in _TALLIES:
+            tally.flush()
 
 
 _render_children: dict[str, Histogram] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from proxy.limits import CircuitBreaker
 from proxy.limits.breaker import BreakerState
@@ -20,9 +21,16 @@ _BREAKER_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerStat
 
 class Sampler:
     def __init__(
-        self, breaker: CircuitBreaker, dispatcher: Dispatcher, interval: float = 2.0
+        self,
+        breaker: CircuitBreaker,
+        dispatcher: Dispatcher,
+        flush: Callable[[], None] = lambda: None,
+        interval: float = 1.0,
+        depth_every: int = 5,
     ) -> None:
         self.breaker = breaker
+        self.flush = flush  # the request meter's batched counts
+        self.depth_every = depth_every  # queue depth is a Redis call: every few ticks only
         self.dispatcher = dispatcher
         self.interval = interval
         self._delivered = 0
@@ -30,7 +38,8 @@ class Sampler:
         self._task: asyncio.Task[None] | None = None
 
     def sample(self) -> None:
-        """The cheap, synchronous part: breaker state and dispatcher counters (as deltas)."""
+        """The cheap, synchronous part: request counts, breaker state, dispatcher counters."""
+        self.flush()
         value = _BREAKER_VALUE[self.breaker.state]
         metrics.BREAKER_STATE.set(value)
         metrics.BREAKER_OPEN.set(1 if value else 0)
@@ -63,7 +72,10 @@ class Sampler:
         self.sample()  # last counts before the worker's files are read for the final time
 
     async def _run(self) -> None:
+        tick = 0
         while True:
             self.sample()
-            await self.sample_depth()
+            if tick % self.depth_every == 0:
+                await self.sample_depth()
+            tick += 1
             await asyncio.sleep(self.interval)

@@ -75,6 +75,13 @@ def test_metrics_aggregate_across_workers_with_request_ids_and_json_logs(
     pids = {p.stem.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}
     assert len(pids) >= 2, sorted(metrics_dir.iterdir())
     assert "1" not in pids  # the stale file was removed at start
+    # Workers fold their counts in every second (and the scraped one at once): wait for that.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            if _image_requests(_samples(c.get("/metrics").text)) >= made + 2:
+                break
+        time.sleep(0.2)
     for _ in range(6):
         with httpx.Client(base_url=server.url, timeout=10) as c:
             r = c.get("/metrics")

@@ -56,10 +56,25 @@ def test_meter_counts_requests_latency_and_rate_limits() -> None:
     meter.observe("image", 200, 0.0004)
     meter.observe("image", 200, 0.002)
     meter.observe("image", 429, 0.0001)
-    assert _value("ogedge_requests_total", route="image", status="200") == before + 2
-    assert _value("ogedge_request_duration_seconds_count", route="image") == hist + 3
+    meter.observe("image", 200, 5.0)  # beyond the last bucket: +Inf
+    assert _value("ogedge_requests_total", route="image", status="200") == before  # batched
+    meter.flush()
+    assert _value("ogedge_requests_total", route="image", status="200") == before + 3
+    assert _value("ogedge_request_duration_seconds_count", route="image") == hist + 4
+    assert _value("ogedge_request_duration_seconds_bucket", route="image", le="1.0") == hist + 3
     assert _value("ogedge_request_duration_seconds_bucket", route="image", le="0.001") == fast + 2
     assert _value("ogedge_rate_limited_total", route="image") == limited + 1
+    meter.flush()  # nothing new: nothing added twice
+    assert _value("ogedge_request_duration_seconds_count", route="image") == hist + 4
+
+
+def test_tally_is_folded_in_on_flush() -> None:
+    before = _value("ogedge_image_source_total", source="hot_cache")
+    for _ in range(5):
+        metrics.IMAGE_HOT_CACHE.inc()
+    assert _value("ogedge_image_source_total", source="hot_cache") == before
+    metrics.RequestMeter().flush()
+    assert _value("ogedge_image_source_total", source="hot_cache") == before + 5
 
 
 def test_render_histogram_labels_custom_templates_as_one() -> None:
@@ -106,7 +121,10 @@ _WORKER = """
 from proxy.observe import metrics
 for _ in range({n}):
     metrics.IMAGE_HOT_CACHE.inc()
-    metrics.RequestMeter().observe("image", 200, 0.001)
+meter = metrics.RequestMeter()
+for _ in range({n}):
+    meter.observe("image", 200, 0.001)
+meter.flush()
 metrics.BREAKER_STATE.set({state})
 """
 _SCRAPE = "import sys; from proxy.observe import metrics; sys.stdout.write(metrics.render_latest().decode())"
@@ -129,3 +147,44 @@ def test_multiprocess_collector_sums_workers(tmp_path: Path) -> None:
     assert float(lines['ogedge_request_duration_seconds_count{route="image"}']) == 7
     # livemax: the worst worker, over processes still alive (none here is "dead": not marked).
     assert float(lines["ogedge_redis_breaker_state"]) == 2
+
+
+class _Dispatcher:
+    def __init__(self) -> None:
+        from proxy.webhooks import DispatchStats
+
+        self.stats = DispatchStats()
+        self.queued = 7
+
+    async def depth(self) -> int:
+        return self.queued
+
+
+async def test_sampler_reads_breaker_and_dispatcher() -> None:
+    from proxy.limits import CircuitBreaker
+    from proxy.observe.sampler import Sampler
+
+    now = [0.0]
+    breaker = CircuitBreaker(1, 10.0, clock=lambda: now[0])
+    dispatcher = _Dispatcher()
+    flushed: list[int] = []
+    sampler = Sampler(breaker, dispatcher, lambda: flushed.append(1))  # type: ignore[arg-type]
+    delivered = _value("ogedge_webhook_deliveries_total")
+    failed = _value("ogedge_webhook_failures_total")
+    sampler.sample()
+    assert _value("ogedge_redis_breaker_state") == 0
+    breaker.failure()
+    dispatcher.stats.delivered += 3
+    dispatcher.stats.failed += 1
+    sampler.sample()
+    assert _value("ogedge_redis_breaker_state") == 2
+    assert _value("ogedge_redis_breaker_open_workers") == 1
+    now[0] = 11.0
+    sampler.sample()
+    assert _value("ogedge_redis_breaker_state") == 1  # half-open: the probe is due
+    sampler.sample()  # counters are deltas: nothing added twice
+    assert _value("ogedge_webhook_deliveries_total") == delivered + 3
+    assert _value("ogedge_webhook_failures_total") == failed + 1
+    await sampler.sample_depth()
+    assert _value("ogedge_webhook_queue_depth") == 7
+    assert len(flushed) == 4

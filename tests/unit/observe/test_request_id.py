@@ -94,6 +94,7 @@ def test_hot_path_counts_sources_and_statuses(client: TestClient[Any]) -> None:
     for _ in range(3):
         assert client.get(f"/i/{SLUG}").status_code == 200
     assert client.get(f"/i/{SLUG}").status_code == 429  # burst 3
+    assert client.get("/metrics").status_code == 200  # a scrape folds the batched counts in
     assert _value("ogedge_image_source_total", source="storage") == storage + 1
     assert _value("ogedge_image_source_total", source="hot_cache") == hot + 2
     assert _value("ogedge_requests_total", route="image", status="200") == ok + 3
