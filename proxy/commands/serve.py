@@ -7,6 +7,7 @@ import os
 import sys
 
 import config
+from proxy.observe.logs import granian_log_config
 from proxy.observe.multiproc import multiproc_dir
 
 __all__ = ["register"]
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         http=HTTPModes.http1,
         backlog=2048,
         log_access=False,
+        log_dictconfig=granian_log_config(),
         respawn_failed_workers=True,
         workers_kill_timeout=30,
         reload=args.reload,

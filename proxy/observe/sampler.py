@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
+
+from prometheus_client.multiprocess import mark_process_dead
 
 from proxy.limits import CircuitBreaker
 from proxy.limits.breaker import BreakerState
 from proxy.observe import metrics
+from proxy.observe.multiproc import VAR
 from proxy.webhooks import Dispatcher
 
 __all__ = ["Sampler"]
@@ -70,6 +74,9 @@ class Sampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.sample()  # last counts before the worker's files are read for the final time
+        if os.environ.get(VAR):
+            # This worker's live gauges (breaker state, queue depth) leave the sums with it.
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     async def _run(self) -> None:
         tick = 0
