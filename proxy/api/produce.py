@@ -11,6 +11,7 @@ import msgspec
 
 import renderer
 from proxy.api.runtime import ApiRuntime
+from proxy.observe import metrics
 from proxy.publish import publish
 from proxy.records import SpecRecord
 
@@ -43,6 +44,7 @@ async def render_and_store(
     rendered = await api.pool.run(
         renderer.render, spec, renderer.Assets(**assets), template=template
     )
+    metrics.observe_render(rendered.template, rendered.elapsed_ms / 1000)
     record = SpecRecord(
         slug=slug,
         project=project,
