@@ -268,9 +268,14 @@ def test_a_killed_worker_is_replaced(s3_env: dict[str, str], start_server: Start
     server = start_server(env, workers=2)
     assert server.proc is not None
     deadline = time.monotonic() + 15
-    while len(before := _workers(server.proc.pid)) < 2 and time.monotonic() < deadline:
+    # /healthz answers as soon as one worker is up: wait for both (the survivor must be
+    # serving when its sibling dies, or nothing is listening for that moment).
+    while time.monotonic() < deadline and (
+        server.output().count("Started worker-") < 2 or len(_workers(server.proc.pid)) < 2
+    ):
         time.sleep(0.1)
-    assert len(before) == 2, (before, _children(server.proc.pid))
+    before = _workers(server.proc.pid)
+    assert len(before) == 2, (before, _children(server.proc.pid), server.output())
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
 
