@@ -130,15 +130,20 @@ class ImageEndpoint:
                 if meta_from_info(card.meta.key, info) != card.meta:
                     catalog.forget(slug)
                     return False
+                # Read the first chunk before answering: a failure before any body byte is
+                # still a clean 503, since the status line has not been sent yet.
+                body = aiter(chunks)
+                chunk = await anext(body, b"")
                 await send(
                     {"type": "http.response.start", "status": 200, "headers": card.ok_headers}
                 )
                 started = True
                 IMAGE_STORAGE_READ.inc()
-                async for chunk in chunks:
+                while chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     if keep:
                         parts.append(chunk)
+                    chunk = await anext(body, b"")
         except ObjectNotFound:
             catalog.forget(slug)
             return False

@@ -151,14 +151,6 @@ async def test_slow_and_broken_bodies_never_give_a_short_200(
         await proxy.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when S3 answers GetObject's headers and then fails before the first body "
-    "byte (read timeout, or a reset right after the headers), /i/<slug> answers HTTP 500 "
-    "'Internal server error' (text/plain, from Granian: ImageEndpoint._stream sends "
-    "http.response.start before the first chunk and then raises StorageUnavailable) "
-    "instead of 503 + Retry-After",
-)
 @pytest.mark.parametrize("fault", ["stall_before_body", "reset_after_headers"])
 async def test_failure_before_the_first_body_byte_is_a_503_not_a_500(
     fault: str, moto_server: MotoProcess, bucket: str, tmp_path: Path, start_server: Start
