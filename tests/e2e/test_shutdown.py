@@ -27,7 +27,9 @@ from tests.support.servers import MotoProcess, RedisProcess, free_port
 pytestmark = pytest.mark.e2e
 # Granian kills workers that have not drained after workers_kill_timeout (30 s); a graceful
 # drain here needs a few seconds. Both are far inside this guard.
-EXIT_GUARD = 25.0
+# The deadline `ogedge serve` promises: Granian's workers_kill_timeout (30 s, serve.py), plus
+# a margin for a loaded CI machine. Exiting at all, with code 0, is what is asserted.
+EXIT_GUARD = 40.0
 SECRET = "whsec_" + base64.b64encode(b"shutdown-drill-secret-bytes").decode()
 
 
