@@ -56,8 +56,12 @@ class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
-    # Empty = no Redis: in-process limits and caches only.
+    # Empty = the embedded redis-server that `ogedge serve` starts under the data directory.
     url: str = ""
+    # The URL names one node of a Redis Cluster (every key carries a hash tag).
+    cluster: bool = False
+    # Prepended to every key, so several deployments can share one Redis.
+    prefix: str = "ogedge"
     socket_timeout: float = 0.25
     connect_timeout: float = 0.25
     # Circuit breaker: after `breaker_failures` consecutive errors, skip Redis for `breaker_reset` s.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from config.names import env_name
@@ -57,6 +58,16 @@ def semantic_errors(s: Settings) -> list[str]:
         not r.url or urlsplit(r.url).scheme in {"redis", "rediss", "unix"},
         "redis.url",
         "a redis://, rediss:// or unix:// URL",
+    )
+    need(
+        re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", r.prefix) is not None,
+        "redis.prefix",
+        "1-32 letters, digits, '_', '.' or '-'",
+    )
+    need(
+        not r.cluster or bool(r.url),
+        "redis.cluster",
+        "OGEDGE_REDIS_URL naming a cluster node (the embedded Redis is a single node)",
     )
     need(r.socket_timeout > 0, "redis.socket_timeout", "seconds > 0")
     need(r.connect_timeout > 0, "redis.connect_timeout", "seconds > 0")

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
 
 from config import Settings
 from proxy.api.generate import generate_image
@@ -24,13 +26,34 @@ from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
 from proxy.http.errors import exception_handlers
 from proxy.image import ImageEndpoint
-from proxy.lifespan import open_runtime
+from proxy.lifespan import Services, open_services
 from proxy.observe.middleware import Observe
 from proxy.observe.sampler import Sampler
 
 __all__ = ["OgEdge", "create_app"]
 
 log = logging.getLogger("ogedge")
+# What handlers may ask for by parameter name: each is one attribute of the worker's Services.
+_INJECTED = (
+    "auth",
+    "key_limits",
+    "cards",
+    "templates",
+    "assets",
+    "pages",
+    "notifier",
+    "pool",
+    "public_url",
+    "services",
+)
+
+
+def _provider(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        services: Services = state.services
+        return services if name == "services" else getattr(services, name)
+
+    return Provide(provide, sync_to_thread=False)
 
 
 class OgEdge(Observe):
@@ -56,22 +79,24 @@ class OgEdge(Observe):
                 preview_template,
             ],
             lifespan=[self._lifespan],
+            dependencies={name: _provider(name) for name in _INJECTED},
             exception_handlers=exception_handlers,
             debug=False,
         )
 
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        async with open_runtime(self.settings) as runtime:
-            app.state.runtime = runtime
-            app.state.api = runtime.api
+        async with open_services(self.settings) as services:
+            app.state.services = services
             self.image = ImageEndpoint(
-                runtime.catalog,
-                runtime.limiter,
+                services.catalog,
+                services.limiter,
                 ClientIP(self.settings.server.trusted_proxies),
                 self.settings.cache.negative_ttl,
             )
-            self.sampler = sampler = Sampler(runtime.breaker, runtime.dispatcher, self.meter.flush)
+            self.sampler = sampler = Sampler(
+                services.state.breaker, services.dispatcher, self.meter.flush
+            )
             sampler.start()
             try:
                 yield

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import asyncio
 
-import msgspec
-
+from proxy import layout
 from proxy.cache import Card, HotCache
 from proxy.fallback import Fallback
 from proxy.metastore import MetaStore
-from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info, spec_key
-from proxy.storage.base import ObjectNotFound, ObjectTooLarge, Storage, read_bytes
+from proxy.records import ImageMeta, SpecRecord, meta_from_info
+from proxy.storage.base import ObjectNotFound, Storage
+from proxy.storage.documents import CorruptDocument, read_json
 
 __all__ = ["Catalog"]
-
-# A spec record is a few hundred bytes; anything this large is not one of ours.
-_MAX_RECORD_BYTES = 256 * 1024
-_record_decoder = msgspec.json.Decoder(SpecRecord)
 
 
 class Catalog:
@@ -82,7 +78,7 @@ class Catalog:
             record = await self.read_record(slug)
         except ObjectNotFound:
             return None
-        key = image_key(slug, record.format)
+        key = layout.image(slug, record.format)
         try:
             info = await self.storage.head(key)
         except ObjectNotFound:
@@ -90,12 +86,12 @@ class Catalog:
         return meta_from_info(key, info)
 
     async def read_record(self, slug: str) -> SpecRecord:
+        """The spec record of `slug`. Raises ObjectNotFound, StorageUnavailable."""
         try:
-            raw = await read_bytes(self.storage, spec_key(slug), _MAX_RECORD_BYTES)
-        except ObjectTooLarge as exc:
-            raise ObjectNotFound(f"spec record for {slug} is implausibly large") from exc
-        try:
-            return _record_decoder.decode(raw)
-        except msgspec.DecodeError as exc:
+            record = await read_json(self.storage, layout.spec(slug), SpecRecord)
+        except CorruptDocument as exc:
             # A damaged record serves nothing rather than a 500 on every request.
             raise ObjectNotFound(f"unreadable spec record for {slug}: {exc}") from exc
+        if record is None:
+            raise ObjectNotFound(layout.spec(slug))
+        return record

@@ -16,9 +16,10 @@ from typing import Protocol
 import orjson
 
 import renderer
+from proxy import layout
 from proxy.observe import metrics
 from proxy.publish import store_image
-from proxy.records import ImageMeta, SpecRecord, image_key, meta_from_info
+from proxy.records import ImageMeta, SpecRecord, meta_from_info
 from proxy.render_pool import RenderBusy, RenderPool
 from proxy.slug_lock import SlugLock
 from proxy.storage.base import ObjectInfo, ObjectNotFound, ObjectTooLarge, Storage, read_bytes
@@ -59,7 +60,7 @@ class RenderFallback:
         self.renders = 0
 
     async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
-        key = image_key(slug, record.format)
+        key = layout.image(slug, record.format)
         async with self.lock.hold(slug) as owner:
             if owner:
                 # Another process may have finished between our HEAD and the lock.

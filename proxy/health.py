@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.response import Response
 
+from proxy.lifespan import Services
 from proxy.storage.base import StorageError
 
 __all__ = ["healthz", "readyz"]
@@ -22,29 +24,25 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz")
-async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """Storage and Redis reachable; 503 with the failing dependency otherwise."""
-    runtime = request.app.state.runtime
+async def readyz(services: NamedDependency[Services]) -> Response[dict[str, Any]]:
+    """Storage and Redis reachable (and which Redis: embedded or external); 503 otherwise."""
     checks: dict[str, Any] = {}
     ready = True
+    storage = services.storage
     try:
-        await asyncio.wait_for(runtime.storage.ping(), _PROBE_TIMEOUT)
-        checks["storage"] = {"ok": True, "backend": runtime.storage.name}
+        await asyncio.wait_for(storage.ping(), _PROBE_TIMEOUT)
+        checks["storage"] = {"ok": True, "backend": storage.name}
     except (StorageError, TimeoutError, OSError) as exc:
         ready = False
-        checks["storage"] = {"ok": False, "backend": runtime.storage.name, "error": str(exc)}
-    if runtime.redis is None:
-        checks["redis"] = {"ok": True, "configured": False}
-    else:
-        try:
-            await asyncio.wait_for(runtime.redis.ping(), _PROBE_TIMEOUT)
-            checks["redis"] = {"ok": True, "configured": True}
-        except Exception as exc:  # any failure means "not ready", and says why
-            ready = False
-            checks["redis"] = {
-                "ok": False,
-                "configured": True,
-                "error": f"{type(exc).__name__}: {exc}",
-            }
-    checks["fetch_allow_private"] = runtime.settings.fetch.allow_private
+        checks["storage"] = {"ok": False, "backend": storage.name, "error": str(exc)}
+    state = services.state
+    redis: dict[str, Any] = {"mode": state.mode, "location": state.location}
+    try:
+        await state.ping(_PROBE_TIMEOUT)
+        redis["ok"] = True
+    except Exception as exc:  # any failure means "not ready", and says why
+        ready = False
+        redis.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+    checks["redis"] = redis
+    checks["fetch_allow_private"] = services.settings.fetch.allow_private
     return Response({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -13,7 +13,8 @@ from proxy.cache import Card
 from proxy.catalog import Catalog
 from proxy.http.client_ip import ClientIP
 from proxy.http.conditional import is_not_modified
-from proxy.http.responses import Send, send_error, send_full
+from proxy.http.errors import describe
+from proxy.http.responses import Send, error_body, send_error, send_full
 from proxy.limits import ImageLimiter
 from proxy.observe.metrics import IMAGE_HOT_CACHE, IMAGE_STORAGE_READ
 from proxy.records import SLUG_RE, meta_from_info
@@ -23,6 +24,10 @@ from proxy.storage.base import ObjectNotFound, StorageUnavailable
 __all__ = ["ImageEndpoint"]
 
 _ALLOW = [(b"allow", b"GET, HEAD")]
+_NOT_ALLOWED = error_body("method_not_allowed", "use GET or HEAD")
+_NOT_FOUND = error_body("not_found", "no such image")
+_LIMITED = error_body("rate_limited", "too many image requests from this address")
+_RESTORING = error_body("image_unavailable", "image is being restored; retry shortly")
 _RETRY_SOON = [(b"retry-after", b"1")]
 _PREFIX_LEN = len("/i/")
 
@@ -40,7 +45,7 @@ class ImageEndpoint:
         method = scope["method"]
         head = method == "HEAD"
         if not head and method != "GET":
-            await send_error(send, 405, "method_not_allowed", "use GET or HEAD", False, _ALLOW)
+            await send_error(send, 405, _NOT_ALLOWED, False, _ALLOW)
             return
 
         if_none_match = if_modified_since = forwarded_for = None
@@ -59,21 +64,12 @@ class ImageEndpoint:
             await self.limiter.learn(key)  # once per new client per worker
         decision = self.limiter.check(key)
         if not decision.allowed:
-            await send_error(
-                send,
-                429,
-                "rate_limited",
-                "too many image requests from this address",
-                head,
-                decision.headers(),
-            )
+            await send_error(send, 429, _LIMITED, head, decision.headers())
             return
 
         slug = scope["path"][_PREFIX_LEN:]
         if SLUG_RE.fullmatch(slug) is None:
-            await send_error(
-                send, 404, "not_found", "no such image", head, cache=self._not_found_cache
-            )
+            await send_error(send, 404, _NOT_FOUND, head, cache=self._not_found_cache)
             return
 
         try:
@@ -82,9 +78,7 @@ class ImageEndpoint:
             await _unavailable(send, exc, head)
             return
         if card is None:
-            await send_error(
-                send, 404, "not_found", "no such image", head, cache=self._not_found_cache
-            )
+            await send_error(send, 404, _NOT_FOUND, head, cache=self._not_found_cache)
             return
 
         meta = card.meta
@@ -111,13 +105,9 @@ class ImageEndpoint:
             await _unavailable(send, exc, False)
             return
         if card is None:
-            await send_error(
-                send, 404, "not_found", "no such image", False, cache=self._not_found_cache
-            )
+            await send_error(send, 404, _NOT_FOUND, False, cache=self._not_found_cache)
         elif not await self._stream(slug, card, send):
-            await send_error(
-                send, 503, "image_unavailable", "image is being restored", False, _RETRY_SOON
-            )
+            await send_error(send, 503, _RESTORING, False, _RETRY_SOON)
 
     async def _stream(self, slug: str, card: Card, send: Send) -> bool:
         """Stream the body from storage; False when `card` is stale (nothing sent then)."""
@@ -161,16 +151,7 @@ class ImageEndpoint:
 
 
 async def _unavailable(send: Send, exc: Exception, head: bool) -> None:
-    if isinstance(exc, RenderBusy):
-        await send_error(
-            send,
-            503,
-            "render_busy",
-            "the image is being rendered; retry shortly",
-            head,
-            _RETRY_SOON,
-        )
-    else:
-        await send_error(
-            send, 503, "storage_unavailable", "image storage is unavailable", head, _RETRY_SOON
-        )
+    # The same answer the APIs give for the same failure (proxy/http/errors.py).
+    answer = describe(exc)
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+    await send_error(send, answer.status, answer.body, head, extra)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import time
 
-import msgspec
-
-from proxy.records import FORMATS, ImageMeta, SpecRecord, etag_for, image_key, spec_key
+from proxy import layout
+from proxy.records import FORMATS, ImageMeta, SpecRecord, etag_for
 from proxy.storage.base import Storage
+from proxy.storage.documents import write_json
 
 __all__ = ["publish", "store_image"]
 
 
 async def store_image(storage: Storage, slug: str, fmt: str, data: bytes) -> ImageMeta:
-    key = image_key(slug, fmt)
+    key = layout.image(slug, fmt)
     etag = etag_for(data)
     content_type = FORMATS[fmt][1]
     # Whole seconds, kept in metadata: every node derives the same Last-Modified from it.
@@ -32,5 +32,5 @@ async def store_image(storage: Storage, slug: str, fmt: str, data: bytes) -> Ima
 
 async def publish(storage: Storage, record: SpecRecord, data: bytes) -> ImageMeta:
     meta = await store_image(storage, record.slug, record.format, data)
-    await storage.put(spec_key(record.slug), msgspec.json.encode(record), "application/json")
+    await write_json(storage, layout.spec(record.slug), record)
     return meta

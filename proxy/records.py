@@ -1,8 +1,5 @@
-"""What the service stores per slug, and where: the storage layout of DESIGN.md.
-
-specs/<slug>.json             the spec record (its existence is the slug's existence)
-images/<slug>/<variant>.<ext> the rendered bytes, with their ETag in object metadata
-"""
+"""What the service stores per slug: the spec record and the metadata that serves its image
+(where they are stored is proxy/layout.py)."""
 
 from __future__ import annotations
 
@@ -16,13 +13,12 @@ from proxy.storage.base import ObjectInfo
 
 __all__ = [
     "FORMATS",
+    "PRIMARY_VARIANT",
     "SLUG_RE",
     "ImageMeta",
     "SpecRecord",
     "etag_for",
-    "image_key",
     "meta_from_info",
-    "spec_key",
 ]
 
 SLUG_RE = re.compile(r"[0-9A-Za-z]{12}")
@@ -61,14 +57,6 @@ class ImageMeta(msgspec.Struct, frozen=True, array_like=True):
     size: int
     content_type: str
     modified: float
-
-
-def spec_key(slug: str) -> str:
-    return f"specs/{slug}.json"
-
-
-def image_key(slug: str, fmt: str, variant: str = PRIMARY_VARIANT) -> str:
-    return f"images/{slug}/{variant}.{FORMATS[fmt][0]}"
 
 
 def etag_for(data: bytes) -> str:

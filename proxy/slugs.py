@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import secrets
 
 import msgspec
 
-from proxy.storage.base import ObjectNotFound, Storage, read_bytes
+from proxy import layout
+from proxy.storage.base import Storage
+from proxy.storage.documents import read_json, write_json
 
-__all__ = ["Revisions", "derive_slug", "load_secret"]
+__all__ = ["SLUG_LENGTH", "Revisions", "derive_slug"]
 
-log = logging.getLogger("ogedge.slugs")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SLUG_LENGTH = 12
-_SECRET_KEY = "system/secret"
-_SMALL = 4096  # a secret or a revision record
 
 
 def derive_slug(secret: bytes, project: str, spec_hash: str, revision: int) -> str:
@@ -36,52 +33,21 @@ def derive_slug(secret: bytes, project: str, spec_hash: str, revision: int) -> s
     return "".join(chars)
 
 
-async def load_secret(configured: str, storage: Storage) -> bytes:
-    """OGEDGE_SECRET, or one generated on first start and kept in storage beside the images.
-
-    Two nodes starting at once on an empty store may both write; each re-reads what storage
-    kept, so they converge. Multi-node deployments should set OGEDGE_SECRET anyway.
-    """
-    if configured:
-        return configured.encode()
-    try:
-        return await _read(storage)
-    except ObjectNotFound:
-        await storage.put(_SECRET_KEY, secrets.token_urlsafe(32).encode(), "text/plain")
-        log.warning("OGEDGE_SECRET is not set: generated one and stored it at %s", _SECRET_KEY)
-        return await _read(storage)
-
-
-async def _read(storage: Storage) -> bytes:
-    return (await read_bytes(storage, _SECRET_KEY, _SMALL)).strip()
-
-
 class _Revision(msgspec.Struct):
     revision: int
 
 
 class Revisions:
-    """The current revision per (project, spec hash), in storage: `revisions/<p>/<hash>.json`."""
+    """The current revision per (project, spec hash), kept in storage beside the cards."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
-    @staticmethod
-    def key(project: str, spec_hash: str) -> str:
-        return f"revisions/{project}/{spec_hash}.json"
-
     async def current(self, project: str, spec_hash: str) -> int:
-        try:
-            raw = await read_bytes(self._storage, self.key(project, spec_hash), _SMALL)
-        except ObjectNotFound:
-            return 0
-        return msgspec.json.decode(raw, type=_Revision).revision
+        found = await read_json(self._storage, layout.revision(project, spec_hash), _Revision)
+        return 0 if found is None else found.revision
 
     async def advance(self, project: str, spec_hash: str) -> int:
         revision = await self.current(project, spec_hash) + 1
-        await self._storage.put(
-            self.key(project, spec_hash),
-            msgspec.json.encode(_Revision(revision)),
-            "application/json",
-        )
+        await write_json(self._storage, layout.revision(project, spec_hash), _Revision(revision))
         return revision

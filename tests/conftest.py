@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+import config
+from proxy.state import SharedState
+from proxy.state.open import open_state
 from tests.support.servers import MotoProcess, RedisProcess
 
 # Standard AWS variables for moto: any credentials work, and none may leak to a real account.
@@ -29,6 +32,25 @@ def redis_process() -> Iterator[RedisProcess]:
     server = RedisProcess().start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def state_env(redis_server: RedisProcess) -> dict[str, str]:
+    """Settings for an in-process app on the session Redis: a key prefix of its own keeps each
+    test's limits, quotas, locks and outbox apart (the same isolation a deployment gets)."""
+    return {
+        "OGEDGE_REDIS_URL": redis_server.url,
+        "OGEDGE_REDIS_PREFIX": f"t{uuid.uuid4().hex[:12]}",
+    }
+
+
+@pytest.fixture
+async def shared_state(state_env: dict[str, str]) -> AsyncIterator[SharedState]:
+    """A SharedState like a worker's (breaker, timeouts), on the session Redis."""
+    settings = config.load(state_env)
+    state = await open_state(settings)
+    yield state
+    await state.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """POST /images/generate (OGStack-style): a page URL in, a card of that page out.
 
 Authenticate -> project -> per-key limit -> cache key (project, url, kind, template, style) ->
-slug (a stored record answers `cached: true` unless `force`) -> quota -> fetch the page through
-the guarded client -> extract title, description, favicon, image, site name, theme colour ->
-fetch favicon and image (best effort) -> render -> publish.
+slug (an existing card answers `cached: true` unless `force`) -> the card is made: quota, fetch
+the page through the guarded client, extract title, description, favicon, image, site name,
+theme colour, fetch favicon and image (best effort: one that cannot be fetched or decoded is
+left out and `assetsOmitted` says why), render, store.
 """
 
 from __future__ import annotations
@@ -14,132 +15,108 @@ from typing import Any
 
 import orjson
 from litestar import Request, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
-from proxy.api.produce import counted, render_and_store
-from proxy.api.runtime import ApiRuntime
-from proxy.api.schemas import GenerateRequest, GenerateResult, Source, error_responses
-from proxy.http.errors import ApiError
-from proxy.netguard import FetchError
+from proxy.api.schemas import (
+    MAX_BODY_BYTES,
+    GenerateRequest,
+    GenerateResult,
+    Source,
+    error_responses,
+)
+from proxy.assets import AssetResolver
+from proxy.cards import Cards, Prepared
+from proxy.errors import ServiceError
+from proxy.keys import Authenticator
+from proxy.limits.key_limiter import KeyLimiter
+from proxy.pages import PageReader, check_page_url
 from proxy.records import SpecRecord
-from proxy.scrape import PageMeta, decode_html, extract
-from proxy.slugs import derive_slug
-from proxy.storage.base import ObjectNotFound
 
-__all__ = ["generate_image"]
+__all__ = ["generate_image", "page_identity"]
 
-_HTML = ("text/html", "application/xhtml+xml")
+_OPTIONAL = frozenset({"favicon", "page_image"})
+
+
+def page_identity(url: str, kind: str, template: str, style: str) -> str:
+    """The cache key of a page card within a project (the slug is derived from it)."""
+    return "page:" + hashlib.sha256(orjson.dumps([url, kind, template, style])).hexdigest()
 
 
 @post(
     "/images/generate",
-    request_max_body_size=64 * 1024,
+    request_max_body_size=MAX_BODY_BYTES,
     status_code=200,
     summary="Render a card for a page URL (cached per project, url, kind, template, style)",
     responses=error_responses(400, 401, 403, 404, 413, 422, 429, 503),
 )
 async def generate_image(
-    request: Request[Any, Any, Any], data: JSONBody[GenerateRequest]
+    request: Request[Any, Any, Any],
+    data: JSONBody[GenerateRequest],
+    auth: NamedDependency[Authenticator],
+    key_limits: NamedDependency[KeyLimiter],
+    cards: NamedDependency[Cards],
+    pages: NamedDependency[PageReader],
+    assets: NamedDependency[AssetResolver],
 ) -> Response[GenerateResult]:
     started = time.perf_counter()
-    api: ApiRuntime = request.app.state.api
-    body = data
-    key = await api.auth.authenticate(request.headers)
-    project = api.auth.authorize(key, body.project_id)
-    await api.key_limits.check(key)
-    if body.url.split(":", 1)[0].lower() not in {"http", "https"}:
-        raise ApiError(400, "invalid_field", "url must be an http(s) URL", "url")
+    key = await auth.authenticate(request.headers)
+    project = auth.authorize(key, data.project_id)
+    await key_limits.check(key)
+    check_page_url(data.url)
+    renderer.template_info(data.template)  # 404 before any fetch for an unknown template
+    identity = page_identity(data.url, data.kind, data.template, data.style or "")
+    slug, revision = await cards.slug_for(project, identity, force=data.force)
 
-    identity = orjson.dumps([body.url, body.kind, body.template, body.style or ""])
-    cache_key = hashlib.sha256(identity).hexdigest()
-    if body.force:
-        revision = await api.revisions.advance(project, cache_key)
-    else:
-        revision = await api.revisions.current(project, cache_key)
-    slug = derive_slug(api.secret, project, "page:" + cache_key, revision)
-    if not body.force:
-        record = await _record(api, slug)
-        if record is not None:
-            return Response(_result(api, record, cached=True, ms=None))
-
-    async with counted(api, project):
-        page = await _page(api, body.url)
-        assets, asset_keys = await _page_assets(api, page)
+    async def prepare() -> Prepared:
+        page = await pages.read(data.url)
         spec = renderer.normalize(
             renderer.RenderSpec(
-                template=body.template,
-                kind=body.kind,
-                title=page.title or page.site_name or body.url,
+                template=data.template,
+                kind=data.kind,
+                title=page.title or page.site_name or data.url,
                 description=page.description or "",
                 tag=page.site_name or "",
-                palette=body.style or "",
+                palette=data.style or "",
                 accent_color=page.theme_color or "",
             )
         )
-        source = {
-            k: v
-            for k, v in (
-                ("title", page.title),
-                ("description", page.description),
-                ("favicon", page.favicon),
-                ("image", page.image),
-            )
-            if v
-        }
-        record = await render_and_store(
-            api,
-            slug=slug,
-            project=project,
-            spec=spec,
-            revision=revision,
-            assets=assets,
-            asset_keys=asset_keys,
-            source=source,
-        )
-    ms = int((time.perf_counter() - started) * 1000)
-    return Response(_result(api, record, cached=False, ms=ms))
+        prepared = Prepared(spec, optional=_OPTIONAL)
+        for role, url in (("favicon", page.favicon), ("page_image", page.image)):
+            if url:
+                prepared.source[role] = url
+                try:
+                    prepared.assets[role], prepared.asset_keys[role] = await assets.resolve(
+                        role, url
+                    )
+                except ServiceError as exc:  # decoration: a card without it beats no card
+                    prepared.source[f"{role}_omitted"] = exc.message
+        for name, value in (("title", page.title), ("description", page.description)):
+            if value:
+                prepared.source[name] = value
+        return prepared
+
+    record, made = await cards.make(
+        slug=slug, project=project, revision=revision, template=None, prepare=prepare
+    )
+    ms = int((time.perf_counter() - started) * 1000) if made else None
+    return Response(_result(cards, record, cached=not made, ms=ms))
 
 
-async def _page(api: ApiRuntime, url: str) -> PageMeta:
-    try:
-        page = await api.assets.client.fetch(url, max_bytes=api.max_page_bytes, accept=_HTML)
-    except FetchError as exc:
-        raise ApiError(422, "unusable_page", f"cannot use this page: {exc.message}", "url") from exc
-    if page.status != 200:
-        raise ApiError(422, "unusable_page", f"the page answered HTTP {page.status}", "url")
-    return extract(decode_html(page.body, page.charset), page.final_url)
-
-
-async def _page_assets(api: ApiRuntime, page: PageMeta) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Favicon and page image are decoration: one that cannot be fetched is left out."""
-    data: dict[str, bytes] = {}
-    keys: dict[str, str] = {}
-    for role, url in (("favicon", page.favicon), ("page_image", page.image)):
-        if not url:
-            continue
-        try:
-            data[role], keys[role] = await api.assets.resolve(role, url)
-        except ApiError:
-            continue
-    return data, keys
-
-
-async def _record(api: ApiRuntime, slug: str) -> SpecRecord | None:
-    try:
-        return await api.catalog.read_record(slug)
-    except ObjectNotFound:
-        return None
-
-
-def _result(api: ApiRuntime, record: SpecRecord, cached: bool, ms: int | None) -> GenerateResult:
+def _result(cards: Cards, record: SpecRecord, cached: bool, ms: int | None) -> GenerateResult:
     kind = str(record.spec.get("kind", "og"))
     width, height = renderer.KINDS[kind]
     src = record.source
+    omitted = {
+        name: src[f"{role}_omitted"]
+        for role, name in (("favicon", "favicon"), ("page_image", "image"))
+        if f"{role}_omitted" in src
+    }
     return GenerateResult(
         id=record.slug,
-        image_url=api.image_url(record.slug),
+        image_url=cards.image_url(record.slug),
         kind=kind,
         width=width,
         height=height,
@@ -147,5 +124,9 @@ def _result(api: ApiRuntime, record: SpecRecord, cached: bool, ms: int | None) -
         generation_ms=ms,
         ai=None,
         source=Source(src.get("title"), src.get("description"), src.get("favicon")),
-        assets={"favicon": src.get("favicon"), "image": src.get("image")},
+        assets={
+            "favicon": None if "favicon" in omitted else src.get("favicon"),
+            "image": None if "image" in omitted else src.get("page_image"),
+        },
+        assets_omitted=omitted,
     )

@@ -1,42 +1,31 @@
-"""POST /api/v2/render (ogmint-style): fields in, a stored card and its /i/<slug> URL out.
+"""POST /api/v2/render (ogmint-style): fields in, the URL of a stored card out.
 
-Authenticate -> per-key rate limit -> validate the spec -> derive the slug (dedup: a stored
-spec record means the card exists) -> monthly quota (new renders only) -> assets -> render in
-the bounded pool -> publish -> 201. The image is stored before the answer, so the URL is warm.
+Authenticate -> per-key limit -> template (built-in or the project's own) -> normalise ->
+webhook checked -> slug (HMAC of project + spec hash + revision) -> an existing card answers
+200 `cached: true` -> else the card is made (quota, assets, render, store) -> 201. The image is
+stored before the answer, so the URL is warm.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Response
 
 import renderer
-from proxy.api.custom_templates import is_custom
-from proxy.api.produce import counted, render_and_store
-from proxy.api.runtime import ApiRuntime
-from proxy.api.schemas import RenderRequest, RenderResult, error_responses
-from proxy.records import spec_key
-from proxy.slugs import derive_slug
-from proxy.storage.base import ObjectNotFound
-from proxy.webhooks import (
-    QueueFull,
-    QueueUnavailable,
-    check_webhook_url,
-    new_delivery,
-    render_completed,
-    secret_key,
-)
+from proxy.api.schemas import MAX_BODY_BYTES, RenderRequest, RenderResult, error_responses
+from proxy.assets import AssetResolver
+from proxy.cards import Cards, Prepared
+from proxy.custom_templates import CustomTemplates, is_custom
+from proxy.keys import Authenticator
+from proxy.limits.key_limiter import KeyLimiter
+from proxy.webhooks.notify import Notifier
 
-__all__ = ["MAX_BODY_BYTES", "render_card"]
-
-MAX_BODY_BYTES = 64 * 1024
-log = logging.getLogger("ogedge.api")
+__all__ = ["render_card"]
 
 
 @post(
@@ -51,101 +40,52 @@ log = logging.getLogger("ogedge.api")
     },
 )
 async def render_card(
-    request: Request[Any, Any, Any], data: JSONBody[RenderRequest]
+    request: Request[Any, Any, Any],
+    data: JSONBody[RenderRequest],
+    auth: NamedDependency[Authenticator],
+    key_limits: NamedDependency[KeyLimiter],
+    cards: NamedDependency[Cards],
+    templates: NamedDependency[CustomTemplates],
+    assets: NamedDependency[AssetResolver],
+    notifier: NamedDependency[Notifier],
 ) -> Response[RenderResult]:
-    api: ApiRuntime = request.app.state.api
-    key = await api.auth.authenticate(request.headers)
-    project = api.auth.authorize(key, None)
-    await api.key_limits.check(key)
+    key = await auth.authenticate(request.headers)
+    project = auth.authorize(key, None)
+    await key_limits.check(key)
 
-    custom = await _custom(api, project, data.template)
-    template = custom[0] if custom else None
+    custom = await templates.get(project, data.template) if is_custom(data.template) else None
+    template = templates.parsed(custom) if custom else None
     spec = renderer.normalize(data.spec(), template)
     # Checked before any work: a request whose webhook cannot be delivered is a 400.
-    webhook = _webhook(api, data)
-    spec_hash = renderer.spec_hash(spec, template)
-    revision = await api.revisions.current(project, spec_hash)
-    slug = derive_slug(api.secret, project, spec_hash, revision)
+    webhook = notifier.target(data.webhook_url, data.webhook_secret)
+    slug, revision = await cards.slug_for(project, renderer.spec_hash(spec, template))
 
-    if await _exists(api, slug):
-        dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=True)
-        result = RenderResult(True, slug, api.image_url(slug), dispatched, cached=True)
-        return Response(result, status_code=200)
-
-    async with counted(api, project):
-        assets: dict[str, bytes] = {}
-        asset_keys: dict[str, str] = {}
+    async def prepare() -> Prepared:
+        prepared = Prepared(spec)
         for field in ("avatar", "logo"):
             value = getattr(spec, field)
             if value:
-                assets[field], asset_keys[field] = await api.assets.resolve(field, value)
+                prepared.assets[field], prepared.asset_keys[field] = await assets.resolve(
+                    field, value
+                )
         if custom is not None:
             # Kept content-addressed with the card, so an on-demand render can reproduce it
             # even after the template is deleted.
-            asset_keys["template"] = await api.assets.keep(custom[1])
-        await render_and_store(
-            api,
-            slug=slug,
-            project=project,
-            spec=spec,
-            revision=revision,
-            assets=assets,
-            asset_keys=asset_keys,
-            template=template,
-        )
-    dispatched = await _notify(api, webhook, slug, spec, data.metadata, cached=False)
-    return Response(RenderResult(True, slug, api.image_url(slug), dispatched), status_code=201)
+            prepared.asset_keys["template"] = await assets.keep(custom.toml.encode())
+        return prepared
 
-
-async def _custom(
-    api: ApiRuntime, project: str, name: str
-) -> tuple[renderer.Template, bytes] | None:
-    """The project's custom template and its TOML, or None for a built-in."""
-    if not is_custom(name):
-        return None
-    record = await api.templates.get(project, name)
-    return api.templates.parsed(record), record.toml.encode()
-
-
-def _webhook(api: ApiRuntime, data: RenderRequest) -> tuple[str, bytes] | None:
-    if not data.webhook_url:
-        return None
-    url = check_webhook_url(data.webhook_url, api.webhook_allow_http, api.assets.client.policy)
-    return url, secret_key(data.webhook_secret)
-
-
-async def _notify(
-    api: ApiRuntime,
-    webhook: tuple[str, bytes] | None,
-    slug: str,
-    spec: renderer.RenderSpec,
-    metadata: dict[str, Any] | None,
-    cached: bool,
-) -> bool:
-    """Queue a `render.completed` event; False when none was asked for or it could not be queued."""
-    if webhook is None:
-        return False
-    url, key = webhook
-    payload = render_completed(
+    _, made = await cards.make(
+        slug=slug, project=project, revision=revision, template=template, prepare=prepare
+    )
+    url = cards.image_url(slug)
+    dispatched = await notifier.render_completed(
+        webhook,
         slug=slug,
-        url=api.image_url(slug),
+        image_url=url,
         template=spec.template,
         kind=spec.kind,
-        metadata=metadata,
-        created_at=datetime.now(UTC),
-        cached=cached,
+        metadata=data.metadata,
+        cached=not made,
     )
-    try:
-        await api.outbox.enqueue(new_delivery(url, key, payload))
-    except (QueueUnavailable, QueueFull) as exc:
-        log.warning("webhook for %s not queued: %s", slug, exc)
-        return False
-    return True
-
-
-async def _exists(api: ApiRuntime, slug: str) -> bool:
-    try:
-        await api.storage.head(spec_key(slug))
-    except ObjectNotFound:
-        return False
-    return True
+    result = RenderResult(True, slug, url, dispatched, cached=not made)
+    return Response(result, status_code=201 if made else 200)

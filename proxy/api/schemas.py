@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 
+from proxy.webhooks.signing import MAX_SECRET_CHARS
 from renderer import RenderSpec
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "ErrorBody",
     "GenerateRequest",
     "GenerateResult",
@@ -19,6 +21,7 @@ __all__ = [
     "error_responses",
 ]
 
+MAX_BODY_BYTES = 64 * 1024
 # The fields that never enter the spec hash.
 TRANSIENT = ("webhookUrl", "webhookSecret", "metadata")
 
@@ -26,8 +29,10 @@ TRANSIENT = ("webhookUrl", "webhookSecret", "metadata")
 class RenderRequest(RenderSpec, frozen=True, kw_only=True, rename="camel"):
     """The render-affecting fields, plus delivery details that never change the card."""
 
+    # Required here (the renderer defaults it): a request without one is a 400 naming it.
+    template: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     webhook_url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
-    webhook_secret: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    webhook_secret: Annotated[str, msgspec.Meta(max_length=MAX_SECRET_CHARS)] = ""
     metadata: dict[str, Any] | None = None
 
     def spec(self) -> RenderSpec:
@@ -69,7 +74,10 @@ class GenerateResult(msgspec.Struct, rename="camel"):
     generation_ms: int | None
     ai: None
     source: Source
+    # The page's favicon and image as used on the card; null when absent or left out.
     assets: dict[str, str | None]
+    # Why a favicon or image the page named was left out (it could not be fetched or decoded).
+    assets_omitted: dict[str, str] = {}
 
 
 class ErrorDetail(msgspec.Struct, omit_defaults=True):

@@ -11,14 +11,16 @@ from typing import Annotated, Any
 import msgspec
 from cachetools import LRUCache
 from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Response
 
 import renderer
-from proxy.api.custom_templates import CustomTemplate, is_custom
-from proxy.api.runtime import ApiRuntime
 from proxy.api.schemas import error_responses
-from proxy.http.errors import ApiError
+from proxy.custom_templates import MAX_TOML_BYTES, CustomTemplate, CustomTemplates, is_custom
+from proxy.errors import Forbidden, InvalidInput
+from proxy.keys import Authenticator
+from proxy.render_pool import RenderPool
 
 __all__ = [
     "delete_template",
@@ -56,7 +58,7 @@ class TemplateList(msgspec.Struct):
 
 
 class TemplateUpload(msgspec.Struct, kw_only=True):
-    toml: Annotated[str, msgspec.Meta(min_length=1, max_length=32 * 1024)]
+    toml: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TOML_BYTES)]
     title: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
@@ -66,7 +68,7 @@ class TemplateResult(msgspec.Struct):
 
 
 def _info(
-    api: ApiRuntime, template: renderer.Template, custom: CustomTemplate | None
+    public_url: str, template: renderer.Template, custom: CustomTemplate | None
 ) -> TemplateInfo:
     return TemplateInfo(
         id=template.name,
@@ -75,15 +77,14 @@ def _info(
         fields=list(template.fields),
         kinds=list(renderer.KINDS),
         custom=custom is not None,
-        preview_url=f"{api.public_url.rstrip('/')}/api/v2/templates/{template.name}/preview.png",
+        preview_url=f"{public_url.rstrip('/')}/api/v2/templates/{template.name}/preview.png",
         toml=custom.toml if custom else None,
     )
 
 
-async def _project(request: Request[Any, Any, Any]) -> tuple[ApiRuntime, str]:
-    api: ApiRuntime = request.app.state.api
-    key = await api.auth.authenticate(request.headers)
-    return api, api.auth.authorize(key, request.query_params.get("projectId"))
+async def _project(request: Request[Any, Any, Any], auth: Authenticator) -> str:
+    key = await auth.authenticate(request.headers)
+    return auth.authorize(key, request.query_params.get("projectId"))
 
 
 @get(
@@ -91,11 +92,18 @@ async def _project(request: Request[Any, Any, Any]) -> tuple[ApiRuntime, str]:
     summary="Built-in and this project's templates",
     responses=error_responses(401, 403, 503),
 )
-async def list_templates(request: Request[Any, Any, Any]) -> TemplateList:
-    api, project = await _project(request)
-    infos = [_info(api, renderer.template_info(n), None) for n in renderer.available_templates()]
-    for custom in await api.templates.list(project):
-        infos.append(_info(api, api.templates.parsed(custom), custom))
+async def list_templates(
+    request: Request[Any, Any, Any],
+    auth: NamedDependency[Authenticator],
+    templates: NamedDependency[CustomTemplates],
+    public_url: NamedDependency[str],
+) -> TemplateList:
+    project = await _project(request, auth)
+    infos = [
+        _info(public_url, renderer.template_info(n), None) for n in renderer.available_templates()
+    ]
+    for custom in await templates.list(project):
+        infos.append(_info(public_url, templates.parsed(custom), custom))
     return TemplateList(True, infos, renderer.available_palettes(), renderer.available_fonts())
 
 
@@ -107,11 +115,15 @@ async def list_templates(request: Request[Any, Any, Any]) -> TemplateList:
     responses=error_responses(400, 401, 403, 413, 503),
 )
 async def upload_template(
-    request: Request[Any, Any, Any], data: JSONBody[TemplateUpload]
+    request: Request[Any, Any, Any],
+    data: JSONBody[TemplateUpload],
+    auth: NamedDependency[Authenticator],
+    templates: NamedDependency[CustomTemplates],
+    public_url: NamedDependency[str],
 ) -> TemplateResult:
-    api, project = await _project(request)
-    custom = await api.templates.upload(project, data.toml, data.title)
-    return TemplateResult(True, _info(api, api.templates.parsed(custom), custom))
+    project = await _project(request, auth)
+    custom = await templates.upload(project, data.toml, data.title)
+    return TemplateResult(True, _info(public_url, templates.parsed(custom), custom))
 
 
 @get(
@@ -120,13 +132,17 @@ async def upload_template(
     responses=error_responses(401, 403, 404, 503),
 )
 async def get_template(
-    request: Request[Any, Any, Any], template_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    template_id: FromPath[str],
+    auth: NamedDependency[Authenticator],
+    templates: NamedDependency[CustomTemplates],
+    public_url: NamedDependency[str],
 ) -> TemplateResult:
-    api, project = await _project(request)
+    project = await _project(request, auth)
     if is_custom(template_id):
-        custom = await api.templates.get(project, template_id)
-        return TemplateResult(True, _info(api, api.templates.parsed(custom), custom))
-    return TemplateResult(True, _info(api, renderer.template_info(template_id), None))
+        custom = await templates.get(project, template_id)
+        return TemplateResult(True, _info(public_url, templates.parsed(custom), custom))
+    return TemplateResult(True, _info(public_url, renderer.template_info(template_id), None))
 
 
 @delete(
@@ -135,12 +151,17 @@ async def get_template(
     summary="Delete a custom template",
     responses=error_responses(401, 403, 404, 503),
 )
-async def delete_template(request: Request[Any, Any, Any], template_id: FromPath[str]) -> None:
-    api, project = await _project(request)
+async def delete_template(
+    request: Request[Any, Any, Any],
+    template_id: FromPath[str],
+    auth: NamedDependency[Authenticator],
+    templates: NamedDependency[CustomTemplates],
+) -> None:
+    project = await _project(request, auth)
     if not is_custom(template_id):
         renderer.template_info(template_id)  # 404 for names that are not templates at all
-        raise ApiError(403, "forbidden", "built-in templates cannot be deleted", "template")
-    await api.templates.delete(project, template_id)
+        raise Forbidden("built-in templates cannot be deleted", "template")
+    await templates.delete(project, template_id)
 
 
 @get(
@@ -150,15 +171,15 @@ async def delete_template(request: Request[Any, Any, Any], template_id: FromPath
     responses=error_responses(400, 404, 503),
 )
 async def preview_template(
-    request: Request[Any, Any, Any], template_id: FromPath[str], kind: FromQuery[str] = "og"
+    template_id: FromPath[str],
+    templates: NamedDependency[CustomTemplates],
+    pool: NamedDependency[RenderPool],
+    kind: FromQuery[str] = "og",
 ) -> Response[bytes]:
-    api: ApiRuntime = request.app.state.api
     if kind not in renderer.KINDS:
-        raise ApiError(
-            400, "invalid_field", f"kind must be one of {', '.join(renderer.KINDS)}", "kind"
-        )
+        raise InvalidInput(f"kind must be one of {', '.join(renderer.KINDS)}", "kind")
     template = (
-        await api.templates.template(None, template_id)
+        await templates.template(None, template_id)
         if is_custom(template_id)
         else renderer.template_info(template_id)
     )
@@ -166,6 +187,6 @@ async def preview_template(
     data = _previews.get(cache_key)
     if data is None:
         spec = msgspec.structs.replace(_SAMPLE, template=template.name, kind=kind)
-        data = (await api.pool.run(renderer.render, spec, None, template=template)).data
+        data = (await pool.run(renderer.render, spec, None, template=template)).data
         _previews[cache_key] = data
     return Response(data, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})

@@ -1,25 +1,54 @@
-"""Domain errors -> HTTP, in one place: every error body is {success: false, error: {...}}."""
+"""Every error -> HTTP, in one place: the domain's errors (proxy/errors.py), the renderer's, the
+storage's and Litestar's become a status, a JSON body `{success: false, error: {code, message,
+field?}}` and headers. The Litestar handlers and the /i/ hot path both answer through `describe`,
+so one failure gets one answer wherever it happens. Anything not known here is a bug: a 500 that
+is logged once, with its traceback and the request id.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from proxy.api.quota import QuotaExceeded, QuotaUnavailable
-from proxy.keys import AuthError
+import renderer
+from proxy.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Limited,
+    NotFound,
+    ServiceError,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+    Unusable,
+)
+from proxy.http.responses import error_body
 from proxy.render_pool import RenderBusy
-from proxy.storage.base import StorageUnavailable
-from proxy.webhooks import InvalidWebhookSecret, InvalidWebhookURL
-from renderer import AssetError, SpecError, TemplateNotFound
+from proxy.storage.base import InvalidKey, StorageError, StorageUnavailable
+from proxy.storage.documents import CorruptDocument
 
-__all__ = ["ApiError", "exception_handlers"]
+__all__ = ["Answer", "describe", "exception_handlers"]
 
-_CODES = {
+log = logging.getLogger("ogedge.http")
+
+_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (TooLarge, 413),
+    (Unusable, 422),
+    (Limited, 429),
+    (Unavailable, 503),
+)
+_HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -31,8 +60,10 @@ _CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error a client caused or must retry, with the field it concerns."""
+class Answer:
+    """What one error looks like on the wire."""
+
+    __slots__ = ("body", "headers", "status")
 
     def __init__(
         self,
@@ -40,44 +71,82 @@ class ApiError(Exception):
         code: str,
         message: str,
         field: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
-        self.headers = headers or {}
+        self.status = status
+        self.body = error_body(code, message, field)
+        self.headers = headers or []
 
 
-def _body(code: str, message: str, field: str | None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if field is not None:
-        error["field"] = field
-    return {"success": False, "error": error}
+def describe(exc: BaseException) -> Answer:
+    """The answer for `exc`; unknown exceptions are logged (traceback, request id) as 500s."""
+    if isinstance(exc, ServiceError):
+        return _service(exc)
+    if isinstance(exc, renderer.RenderError):
+        return _render(exc)
+    if isinstance(exc, RenderBusy):
+        return _unavailable("render_busy", "every render slot is busy", exc.retry_after)
+    if isinstance(exc, StorageUnavailable):
+        return _unavailable("storage_unavailable", "image storage is unavailable", 2)
+    if isinstance(exc, CorruptDocument):
+        log.error("damaged document in storage: %s", exc)
+        return _unavailable("storage_unavailable", "a stored record is damaged", 30)
+    if isinstance(exc, InvalidKey):
+        # A name that can never be stored (the caller's, since ours are checked): not found.
+        log.warning("refused storage name: %s", exc)
+        return Answer(404, "not_found", "no such resource")
+    if isinstance(exc, HTTPException):
+        return _http(exc)
+    if isinstance(exc, StorageError):
+        log.error("storage error: %r", exc, exc_info=exc)
+        return _unavailable("storage_unavailable", "image storage failed", 2)
+    log.error("unexpected %s: %s", type(exc).__name__, exc, exc_info=exc)
+    return Answer(500, "internal_error", "internal error")
 
 
-def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
-    return Response(
-        _body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers
-    )
+def _service(exc: ServiceError) -> Answer:
+    status = next((s for kind, s in _STATUS if isinstance(exc, kind)), None)
+    if status is None:
+        log.error("unmapped %s: %s", type(exc).__name__, exc, exc_info=exc)
+        return Answer(500, "internal_error", "internal error")
+    headers: list[tuple[str, str]] = []
+    if isinstance(exc, Unauthenticated):
+        headers.append(("WWW-Authenticate", 'Bearer realm="ogedge"'))
+    if isinstance(exc, Limited):
+        # The limit's own RateLimit-* fields, and Retry-After once.
+        rest = [(k, v) for k, v in exc.headers if k.lower() != "retry-after"]
+        headers = [("Retry-After", str(exc.retry_after)), *rest]
+    if isinstance(exc, Unavailable):
+        headers.append(("Retry-After", str(exc.retry_after)))
+    return Answer(status, exc.code, exc.message, exc.field, headers)
 
 
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    code = _CODES.get(exc.status_code, "error")
-    return Response(
-        _body(code, str(exc.detail), None), status_code=exc.status_code, headers=exc.headers
-    )
+def _render(exc: renderer.RenderError) -> Answer:
+    if isinstance(exc, renderer.TemplateNotFound):
+        return Answer(404, "template_not_found", exc.message, exc.field)
+    if isinstance(exc, renderer.SpecError):
+        return Answer(400, "invalid_field", exc.message, exc.field)
+    if isinstance(exc, renderer.AssetError):
+        return Answer(422, "unusable_asset", exc.message, exc.field)
+    if isinstance(exc, renderer.TemplateError):
+        return Answer(400, "invalid_template", str(exc), "toml")
+    log.error("render failed: %s", exc, exc_info=exc)
+    return Answer(500, "render_failed", "the card could not be rendered")
 
 
-def _json(
-    status: int,
-    code: str,
-    message: str,
-    field: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
-    return Response(_body(code, message, field), status_code=status, headers=headers)
+def _unavailable(code: str, message: str, retry_after: int) -> Answer:
+    return Answer(503, code, f"{message}; retry shortly", None, [("Retry-After", str(retry_after))])
 
 
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def _http(exc: HTTPException) -> Answer:
+    headers = list((exc.headers or {}).items())
+    if isinstance(exc, ValidationException):
+        return _validation(exc)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    return Answer(exc.status_code, code, str(exc.detail), None, headers)
+
+
+def _validation(exc: ValidationException) -> Answer:
     # Litestar validated the body against its declared type: say which field and why.
     problems = exc.extra if isinstance(exc.extra, list) else []
     first = problems[0] if problems and isinstance(problems[0], dict) else {}
@@ -86,67 +155,17 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     field = missing.group(1) if missing else str(first.get("key") or "body")
     if field == "data":  # Litestar's name for the whole body
         field = "body"
-    return _json(400, "invalid_field", message, field)
+    return Answer(400, "invalid_field", message, field)
 
 
-def _webhook_field(_: Request[Any, Any, Any], exc: ValueError) -> Response[dict[str, Any]]:
-    return _json(400, "invalid_field", str(exc), getattr(exc, "field", "body"))
-
-
-def _spec_error(_: Request[Any, Any, Any], exc: SpecError) -> Response[dict[str, Any]]:
-    if isinstance(exc, TemplateNotFound):
-        return _json(404, "template_not_found", exc.message, exc.field)
-    return _json(400, "invalid_field", exc.message, exc.field)
-
-
-def _asset_error(_: Request[Any, Any, Any], exc: AssetError) -> Response[dict[str, Any]]:
-    return _json(422, "unusable_asset", exc.message, exc.field)
-
-
-def _auth_error(_: Request[Any, Any, Any], exc: AuthError) -> Response[dict[str, Any]]:
-    headers = {"WWW-Authenticate": 'Bearer realm="ogedge"'} if exc.status == 401 else None
-    return _json(exc.status, exc.code, str(exc), headers=headers)
-
-
-def _quota(_: Request[Any, Any, Any], exc: QuotaExceeded) -> Response[dict[str, Any]]:
-    return _json(
-        429,
-        "quota_exceeded",
-        f"{exc}; it renews at the start of next month (UTC)",
-        headers={"Retry-After": str(exc.retry_after)},
-    )
-
-
-def _unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    what = {
-        RenderBusy: "every render slot is busy",
-        QuotaUnavailable: "quota accounting is unavailable",
-        StorageUnavailable: "storage is unavailable",
-    }
-    message = next(
-        (m for t, m in what.items() if isinstance(exc, t)), "a dependency is unavailable"
-    )
-    return _json(503, "unavailable", f"{message}; retry shortly", headers={"Retry-After": "2"})
-
-
-def _bug(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _handle(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    answer = describe(exc)
     return Response(
-        _body("internal_error", "internal error", None), status_code=HTTP_500_INTERNAL_SERVER_ERROR
+        answer.body,
+        status_code=answer.status,
+        headers=dict(answer.headers),
+        media_type="application/json",
     )
 
 
-exception_handlers: ExceptionHandlersMap = {
-    ApiError: _api_error,
-    HTTPException: _http_error,
-    ValidationException: _validation,
-    SpecError: _spec_error,
-    InvalidWebhookURL: _webhook_field,
-    InvalidWebhookSecret: _webhook_field,
-    AssetError: _asset_error,
-    AuthError: _auth_error,
-    QuotaExceeded: _quota,
-    QuotaUnavailable: _unavailable,
-    RenderBusy: _unavailable,
-    StorageUnavailable: _unavailable,
-    Exception: _bug,
-}
+exception_handlers: ExceptionHandlersMap = {Exception: _handle}

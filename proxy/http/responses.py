@@ -1,4 +1,5 @@
-"""Tiny ASGI senders for the hot path: no framework, headers as ready-made byte pairs."""
+"""Tiny ASGI senders for the hot path (no framework, headers as ready-made byte pairs), and the
+one builder of error bodies every answer uses."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Headers", "Send", "send_error", "send_full"]
+__all__ = ["Headers", "Send", "error_body", "send_error", "send_full"]
 
 Headers = list[tuple[bytes, bytes]]
 Send = Any  # the ASGI `send` callable
@@ -17,20 +18,22 @@ async def send_full(send: Send, status: int, headers: Headers, body: bytes, head
     await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
 
 
-def error_body(code: str, message: str) -> bytes:
-    return orjson.dumps({"success": False, "error": {"code": code, "message": message}})
+def error_body(code: str, message: str, field: str | None = None) -> bytes:
+    """`{"success": false, "error": {"code", "message", "field"?}}`, the body of every error."""
+    error: dict[str, str] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return orjson.dumps({"success": False, "error": error})
 
 
 async def send_error(
     send: Send,
     status: int,
-    code: str,
-    message: str,
+    body: bytes,
     head: bool,
     extra: Headers | None = None,
     cache: bytes = b"no-store",
 ) -> None:
-    body = error_body(code, message)
     headers: Headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),

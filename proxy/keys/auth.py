@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from cachetools import TTLCache
 
+from proxy.errors import Forbidden, InvalidInput, ServiceError, Unauthenticated
 from proxy.keys.model import ApiKey, Project, check_project, hash_secret, is_well_formed_secret
 from proxy.keys.registry import KeyRegistry
 
@@ -28,45 +29,38 @@ __all__ = [
 ]
 
 
-class AuthError(Exception):
-    """Base of the errors a request can earn here; `status` and `code` map straight to HTTP."""
-
-    status = 401
-    code = "unauthorized"
+class AuthError(ServiceError):
+    """Base of the errors authentication and authorization raise."""
 
 
-class MissingKey(AuthError):
-    status = 401
+class MissingKey(AuthError, Unauthenticated):
     code = "missing_api_key"
 
     def __init__(self) -> None:
         super().__init__("an API key is required (x-api-key or Authorization: Bearer)")
 
 
-class InvalidKey(AuthError):
+class InvalidKey(AuthError, Unauthenticated):
     """Unknown, revoked or malformed: deliberately one error, so callers learn nothing more."""
 
-    status = 401
     code = "invalid_api_key"
 
     def __init__(self) -> None:
         super().__init__("invalid API key")
 
 
-class ForbiddenProject(AuthError):
-    status = 403
+class ForbiddenProject(AuthError, Forbidden):
     code = "forbidden_project"
 
     def __init__(self, project: str) -> None:
         super().__init__(f"this API key may not act on project {project!r}")
 
 
-class InvalidProject(AuthError):
-    status = 400
+class InvalidProject(AuthError, InvalidInput):
     code = "invalid_project"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, "projectId")
 
 
 def extract_key(headers: Mapping[str, str]) -> str | None:
@@ -101,7 +95,7 @@ def authorize(key: ApiKey, project_id: str | None) -> str:
         return key.project
     try:
         check_project(project_id)
-    except ValueError as exc:
+    except InvalidInput as exc:
         raise InvalidProject(str(exc)) from None
     if not key.is_global and project_id != key.project:
         raise ForbiddenProject(project_id)

@@ -13,6 +13,8 @@ from datetime import datetime
 
 import msgspec
 
+from proxy.errors import InvalidInput
+
 __all__ = [
     "DEFAULT_BURST",
     "DEFAULT_MONTHLY_QUOTA",
@@ -50,10 +52,6 @@ _PROJECT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _LABEL_MAX = 200
 _RATE_MAX = 1_000_000.0
 _BURST_MAX = 1_000_000
-
-
-class InvalidInput(ValueError):
-    """A project name, key id, rate, burst, quota or label the registry refuses (a 400 / exit 2)."""
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,22 +1,11 @@
-"""The keys registry, persisted in object storage so every node (and the local-disk default) shares it.
+"""The keys registry, persisted in object storage so every node (and the local-disk default)
+shares it. Where each record lives is proxy/layout.py: a key's record under the hash of its
+secret (authenticating is one GET), a pointer from its public id (revoke and rotate by id), a
+listing marker per key (proxy/storage/index.py, safe under concurrent writers), and the
+project's record (monthly quota).
 
-Layout, under the storage root or bucket prefix:
-
-    keys/<sha256>.json      the ApiKey record: authenticating a secret is one GET by its hash
-    keys/by-id/<id>.json    {"hash": ...}: revoke / rotate by public id, one GET, no index needed
-    keys/index.json         {id: {hash, project}}: what `list` reads (Storage has no list operation)
-    projects/<name>.json    the Project record (monthly quota)
-
-Concurrency. Records and by-id pointers are written once per key (revoking rewrites a record with
-the same outcome whoever wins), so concurrent writers cannot lose them. The index is a
-read-modify-write without compare-and-swap (the Storage Protocol has none): writers in one process
-are serialised by a lock, and each writer re-reads the index after writing and writes again if a
-concurrent writer's copy dropped its entry, checking once more after `index_settle` seconds. That
-closes the race as long as every index read-modify-write (one GET, one PUT) completes within
-`index_settle` (0.25 s); a slower one (an S3 retry storm) can still drop another process's fresh
-entry. Such a key still authenticates and can be revoked or rotated by id (through its pointer);
-only `list` misses it. Keys are created by an operator, rarely, so this limit is accepted rather
-than adding conditional writes to every backend.
+Records and pointers are written once per key (revoking rewrites a record with the same
+outcome whoever wins), so concurrent writers cannot lose them.
 """
 
 from __future__ import annotations
@@ -31,6 +20,7 @@ from typing import TypeVar
 
 import msgspec
 
+from proxy import layout
 from proxy.keys.model import (
     DEFAULT_BURST,
     DEFAULT_RATE,
@@ -48,26 +38,15 @@ from proxy.keys.model import (
     new_key_id,
     new_secret,
 )
-from proxy.storage import (
-    ObjectNotFound,
-    ObjectTooLarge,
-    Storage,
-    StorageError,
-    StorageUnavailable,
-    read_bytes,
-)
+from proxy.storage import Storage
+from proxy.storage.documents import CorruptDocument, read_json, write_json
+from proxy.storage.index import StoredIndex
 
-__all__ = ["INDEX_KEY", "INDEX_SETTLE", "CorruptRecord", "KeyNotFound", "KeyRegistry"]
+__all__ = ["CorruptRecord", "KeyNotFound", "KeyRegistry"]
 
-INDEX_KEY = "keys/index.json"
-_JSON = "application/json"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-# Records are tiny; the cap only stops a damaged or hostile object from exhausting memory.
-_RECORD_MAX = 64 * 1024
-_INDEX_MAX = 64 * 1024 * 1024
-_INDEX_WRITES = 8
-# Longer than an index read-modify-write takes (a GET and a PUT): see _add_to_index.
-INDEX_SETTLE = 0.25
+# The legacy single-document index of ogedge 0.1 may be large.
+_LEGACY_INDEX_MAX = 64 * 1024 * 1024
 _LIST_CONCURRENCY = 16
 
 
@@ -75,7 +54,7 @@ class KeyNotFound(LookupError):
     """No key has this id."""
 
 
-class CorruptRecord(StorageError):
+class CorruptRecord(CorruptDocument):
     """A stored registry object exists but cannot be decoded (or names another hash)."""
 
 
@@ -83,17 +62,16 @@ class _Pointer(msgspec.Struct, frozen=True):
     hash: str
 
 
-class _IndexEntry(msgspec.Struct, frozen=True):
+class _LegacyEntry(msgspec.Struct, frozen=True):
     hash: str
     project: str
 
 
-class _Index(msgspec.Struct):
+class _LegacyIndex(msgspec.Struct):
     version: int = 1
-    keys: dict[str, _IndexEntry] = msgspec.field(default_factory=dict)
+    keys: dict[str, _LegacyEntry] = msgspec.field(default_factory=dict)
 
 
-_encode = msgspec.json.Encoder().encode
 _T = TypeVar("_T")
 
 
@@ -109,12 +87,10 @@ class KeyRegistry:
         storage: Storage,
         *,
         now: Callable[[], datetime] = _utcnow,
-        index_settle: float = INDEX_SETTLE,
     ) -> None:
         self._storage = storage
         self._now = now
-        self._settle = index_settle
-        self._index_lock = asyncio.Lock()
+        self._index = StoredIndex(storage, layout.KEY_INDEX)
 
     async def create(
         self,
@@ -167,20 +143,20 @@ class KeyRegistry:
         """The record stored under this SHA-256 (revoked ones too), or None."""
         if _HEX64.fullmatch(digest) is None:
             return None
-        key = await self._read(f"keys/{digest}.json", ApiKey, _RECORD_MAX)
+        key = await self._read(layout.key_record(digest), ApiKey)
         # The file name is the hash; the record must agree (constant time: it is secret-derived).
         if key is not None and not hmac.compare_digest(key.hash, digest):
-            raise CorruptRecord(f"keys/{digest}.json holds the record of another hash")
+            raise CorruptRecord(f"{layout.key_record(digest)} holds the record of another hash")
         return key
 
     async def get(self, key_id: str) -> ApiKey | None:
         """The record of this public id (revoked ones too), or None."""
-        pointer = await self._read(f"keys/by-id/{check_key_id(key_id)}.json", _Pointer, _RECORD_MAX)
+        pointer = await self._read(layout.key_pointer(check_key_id(key_id)), _Pointer)
         if pointer is None:
             return None
         key = await self.get_by_hash(pointer.hash)
         if key is not None and key.id != key_id:
-            raise CorruptRecord(f"keys/by-id/{key_id}.json points at the record of {key.id}")
+            raise CorruptRecord(f"{layout.key_pointer(key_id)} points at the record of {key.id}")
         return key
 
     # builtins.list: inside this class body, `list` is the method below.
@@ -188,15 +164,19 @@ class KeyRegistry:
         """Every indexed key (revoked ones too), oldest first; only `project`'s when given."""
         if project is not None:
             check_project(project)
-        index = await self._read_index()
-        hashes = [e.hash for e in index.keys.values() if project in (None, e.project)]
+            ids = set(await self._index.entries(project))
+        else:
+            ids = {key_id for _, key_id in await self._index.all_entries()}
+        legacy = await self._read(layout.LEGACY_KEY_INDEX, _LegacyIndex, _LEGACY_INDEX_MAX)
+        if legacy is not None:
+            ids |= {i for i, e in legacy.keys.items() if project in (None, e.project)}
         limit = asyncio.Semaphore(_LIST_CONCURRENCY)
 
-        async def fetch(digest: str) -> ApiKey | None:
+        async def fetch(key_id: str) -> ApiKey | None:
             async with limit:
-                return await self.get_by_hash(digest)
+                return await self.get(key_id)
 
-        found = await asyncio.gather(*(fetch(h) for h in hashes))
+        found = await asyncio.gather(*(fetch(i) for i in ids))
         return sorted((k for k in found if k is not None), key=lambda k: (k.created, k.id))
 
     async def revoke(self, key_id: str) -> ApiKey:
@@ -207,7 +187,7 @@ class KeyRegistry:
         if not key.active:
             return key
         revoked = msgspec.structs.replace(key, revoked=self._now())
-        await self._storage.put(f"keys/{key.hash}.json", _encode(revoked), _JSON)
+        await write_json(self._storage, layout.key_record(key.hash), revoked)
         return revoked
 
     async def rotate(self, key_id: str) -> tuple[str, ApiKey]:
@@ -227,7 +207,7 @@ class KeyRegistry:
         return secret, new
 
     async def get_project(self, name: str) -> Project | None:
-        return await self._read(f"projects/{check_project(name)}.json", Project, _RECORD_MAX)
+        return await self._read(layout.project(check_project(name)), Project)
 
     async def set_monthly_quota(self, name: str, monthly_quota: int) -> Project:
         """Create or update a project's monthly quota (0 = unlimited)."""
@@ -242,49 +222,19 @@ class KeyRegistry:
         return project
 
     async def _put_project(self, project: Project) -> None:
-        await self._storage.put(f"projects/{project.name}.json", _encode(project), _JSON)
+        await write_json(self._storage, layout.project(project.name), project)
 
     async def _store_new(self, key: ApiKey) -> None:
-        # Record, pointer, index: an interruption leaves at worst a working key nobody holds the
-        # secret of (it was never shown), never an index entry pointing at nothing.
-        await self._storage.put(f"keys/{key.hash}.json", _encode(key), _JSON)
-        await self._storage.put(f"keys/by-id/{key.id}.json", _encode(_Pointer(key.hash)), _JSON)
-        await self._add_to_index(key)
+        # Record, pointer, listing marker: an interruption leaves at worst a working key nobody
+        # holds the secret of (it was never shown), never a marker pointing at nothing.
+        await write_json(self._storage, layout.key_record(key.hash), key)
+        await write_json(self._storage, layout.key_pointer(key.id), _Pointer(key.hash))
+        await self._index.add(key.project, key.id)
 
-    async def _add_to_index(self, key: ApiKey) -> None:
-        entry = _IndexEntry(key.hash, key.project)
-        writes = 0
-        seen = False
-        async with self._index_lock:
-            while True:
-                index = await self._read_index()
-                if index.keys.get(key.id) == entry:
-                    if seen:
-                        return
-                    # Seen once; look again after `settle`. A writer that read the index before
-                    # our put drops our entry when its own put lands, within its read-to-write
-                    # time; settle is chosen longer than that, so the second look catches it.
-                    seen = True
-                    await asyncio.sleep(self._settle)
-                    continue
-                if writes == _INDEX_WRITES:
-                    raise StorageUnavailable(f"{INDEX_KEY} keeps changing under concurrent writers")
-                seen = False
-                index.keys[key.id] = entry
-                await self._storage.put(INDEX_KEY, _encode(index), _JSON)
-                writes += 1
-
-    async def _read_index(self) -> _Index:
-        return await self._read(INDEX_KEY, _Index, _INDEX_MAX) or _Index()
-
-    async def _read(self, key: str, kind: type[_T], max_bytes: int) -> _T | None:
+    async def _read(self, key: str, kind: type[_T], max_bytes: int | None = None) -> _T | None:
         try:
-            data = await read_bytes(self._storage, key, max_bytes)
-        except ObjectNotFound:
-            return None
-        except ObjectTooLarge as exc:
+            if max_bytes is None:
+                return await read_json(self._storage, key, kind)
+            return await read_json(self._storage, key, kind, max_bytes)
+        except CorruptDocument as exc:
             raise CorruptRecord(str(exc)) from exc
-        try:
-            return msgspec.json.decode(data, type=kind)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise CorruptRecord(f"{key}: {exc}") from exc

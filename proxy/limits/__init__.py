@@ -1,28 +1,20 @@
-"""Rate limiting: a local GCRA on the hot path, shared through Redis by a Lua GCRA script."""
+"""Rate limiting: a local GCRA on the hot path reconciled through Redis (image_limiter), strict
+per-key limits on the APIs (key_limiter), both on one Lua GCRA script (gcra.lua)."""
 
-from proxy.limits.breaker import BreakerState, CircuitBreaker
 from proxy.limits.decision import Decision, rate_limit_headers
 from proxy.limits.gcra import LocalGCRA
-from proxy.limits.image_limiter import (
-    IMAGE_SCOPE,
-    ImageLimiter,
-    NullReconciler,
-    Reconciler,
-    RedisReconciler,
-)
-from proxy.limits.redis_gcra import RedisGCRA, redis_key
+from proxy.limits.image_limiter import IMAGE_SCOPE, ImageLimiter, Reconciler
+from proxy.limits.key_limiter import KEY_SCOPE, KeyLimiter
+from proxy.limits.redis_gcra import RedisGCRA
 
 __all__ = [
     "IMAGE_SCOPE",
-    "BreakerState",
-    "CircuitBreaker",
+    "KEY_SCOPE",
     "Decision",
     "ImageLimiter",
+    "KeyLimiter",
     "LocalGCRA",
-    "NullReconciler",
     "Reconciler",
     "RedisGCRA",
-    "RedisReconciler",
     "rate_limit_headers",
-    "redis_key",
 ]

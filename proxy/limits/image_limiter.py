@@ -27,53 +27,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Protocol
 
-from redis.asyncio import Redis
-
-from config.settings import LimitSettings, RedisSettings
-from proxy.limits.breaker import CircuitBreaker
+from config.settings import LimitSettings
 from proxy.limits.decision import Decision
 from proxy.limits.gcra import LocalGCRA
 from proxy.limits.redis_gcra import RedisGCRA
+from proxy.state import SharedState, StateUnavailable
 
-__all__ = ["IMAGE_SCOPE", "ImageLimiter", "NullReconciler", "Reconciler", "RedisReconciler"]
+__all__ = ["IMAGE_SCOPE", "ImageLimiter", "Reconciler"]
 
 log = logging.getLogger("ogedge.limits")
 
 IMAGE_SCOPE = "image"
 
 
-class Reconciler(Protocol):
-    # True when shared state lives elsewhere, so a new key is worth a `learn` first.
-    remote: bool
-
-    def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def learn(self, key: str) -> None: ...
-
-
-class NullReconciler:
-    """No Redis: the local limiter is the whole limit (one process, or per worker)."""
-
-    remote = False
-
-    def start(self) -> None:
-        return None
-
-    async def learn(self, key: str) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-
-class RedisReconciler:
+class Reconciler:
     """Every `interval` seconds: local counts -> Redis, shared debts -> local limiter."""
-
-    remote = True
 
     def __init__(
         self, local: LocalGCRA, shared: RedisGCRA, interval: float, scope: str = IMAGE_SCOPE
@@ -113,8 +82,9 @@ class RedisReconciler:
         if not counts:
             return
         local = self._local
-        debts = await self._shared.sync(self._scope, counts, local.rate, local.burst)
-        if debts is None:
+        try:
+            debts = await self._shared.sync(self._scope, counts, local.rate, local.burst)
+        except StateUnavailable:
             self.failed_syncs += 1
             self.dropped_counts += sum(counts.values())
             return
@@ -132,13 +102,14 @@ class RedisReconciler:
         if key in self._learning:
             return
         self._learning.add(key)
+        local = self._local
         try:
-            local = self._local
             debts = await self._shared.sync(self._scope, {key: 0}, local.rate, local.burst)
+        except StateUnavailable:
+            return  # decide on local state alone; the next sync catches up
         finally:
             self._learning.discard(key)
-        if debts:
-            local.absorb(key, debts.get(key, 0.0), time.monotonic())
+        local.absorb(key, debts.get(key, 0.0), time.monotonic())
 
     async def _run(self) -> None:
         failing = False
@@ -159,24 +130,20 @@ class RedisReconciler:
 class ImageLimiter:
     """What the `/i/` hot path calls: `check(ip)` is synchronous, local, and never awaits."""
 
-    def __init__(self, local: LocalGCRA, reconciler: Reconciler | None = None) -> None:
+    def __init__(self, local: LocalGCRA, reconciler: Reconciler) -> None:
         self.local = local
-        self.reconciler: Reconciler = reconciler or NullReconciler()
+        self.reconciler = reconciler
 
     @classmethod
     def from_settings(
         cls,
         limits: LimitSettings,
-        redis_settings: RedisSettings,
-        redis: Redis | None,
-        breaker: CircuitBreaker,
+        state: SharedState,
+        sync_interval: float,
         max_keys: int = 100_000,
     ) -> ImageLimiter:
         local = LocalGCRA(limits.image_rate, limits.image_burst, max_keys)
-        if redis is None:
-            return cls(local)
-        shared = RedisGCRA(redis, breaker, redis_settings.socket_timeout)
-        return cls(local, RedisReconciler(local, shared, redis_settings.sync_interval))
+        return cls(local, Reconciler(local, RedisGCRA(state), sync_interval))
 
     def check(self, key: str) -> Decision:
         """Decide on local state. Call `learn(key)` first when `knows(key)` is False."""
@@ -184,13 +151,13 @@ class ImageLimiter:
 
     def knows(self, key: str) -> bool:
         """False when shared state for `key` may exist that this worker has not seen."""
-        return not self.reconciler.remote or key in self.local
+        return key in self.local
 
     async def learn(self, key: str) -> None:
         await self.reconciler.learn(key)
 
     def start(self) -> None:
-        """Start background reconciliation (needs a running event loop when Redis is used)."""
+        """Start background reconciliation (needs a running event loop)."""
         self.reconciler.start()
 
     async def stop(self) -> None:

@@ -1,45 +1,30 @@
 """GCRA shared through Redis: one Lua script (gcra.lua), Redis's clock, one key per client.
 
-Every call is bounded twice: the client's socket timeouts catch a dead peer, and
-`asyncio.wait_for` catches a frozen one (a SIGSTOPped Redis keeps its TCP connections open and
-accepts new ones into the backlog, so the socket itself may never time out as a whole). Any
-error or timeout is reported to the circuit breaker; while it is open no call is attempted.
+Calls go through SharedState (breaker and deadline); an unavailable Redis raises
+StateUnavailable and the caller chooses between failing open and answering 503.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib.resources
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError
 
-from proxy.limits.breaker import CircuitBreaker
 from proxy.limits.decision import Decision
+from proxy.state import SharedState
 
-__all__ = ["SCRIPT", "RedisGCRA", "redis_key"]
+__all__ = ["SCRIPT", "RedisGCRA"]
 
 SCRIPT = importlib.resources.files("proxy.limits").joinpath("gcra.lua").read_text("utf-8")
 
 _US = 1_000_000
-# What "Redis is unavailable" looks like: its own errors, socket errors, and our deadline.
-_FAILURES = (RedisError, OSError, TimeoutError)
 # Keys per sync pipeline. redis-py spends ~10 us of this process's CPU per command (packing and
 # parsing; Redis itself ~4.5 us), so a round over many distinct clients is cut into chunks:
 # each chunk holds the event loop for ~1 ms at most, and gets its own deadline, so a large but
 # healthy round is not mistaken for a dead Redis.
 SYNC_CHUNK = 128
-
-T = TypeVar("T")
-
-
-def redis_key(scope: str, key: str) -> str:
-    # Everything in the braces is the hash tag: each client's key lands on one Cluster slot,
-    # and the single-key script never crosses slots.
-    return f"ogedge:rl:{{{scope}:{key}}}"
 
 
 def _args(rate: float, burst: int) -> tuple[float, float]:
@@ -52,31 +37,27 @@ def _args(rate: float, burst: int) -> tuple[float, float]:
 class RedisGCRA:
     """Strict per-request limiting (`acquire`) and batched reconciliation (`sync`) on Redis."""
 
-    def __init__(self, client: Redis, breaker: CircuitBreaker, timeout: float = 0.25) -> None:
-        self._client = client
-        self._breaker = breaker
-        self._timeout = timeout
+    def __init__(self, state: SharedState) -> None:
+        self._state = state
         # Registered once: EVALSHA, and on NOSCRIPT (a restarted or failed-over Redis) redis-py
         # loads the source and retries.
-        self._script = client.register_script(SCRIPT)
+        self._script = state.script(SCRIPT)
 
-    @property
-    def breaker(self) -> CircuitBreaker:
-        return self._breaker
+    def key(self, scope: str, key: str) -> str:
+        # Everything in the braces is the hash tag: each client's key lands on one Cluster slot,
+        # and the single-key script never crosses slots.
+        return self._state.key("rl", f"{scope}:{key}")
 
     async def acquire(
         self, scope: str, key: str, rate: float, burst: int, cost: int = 1
-    ) -> Decision | None:
-        """Apply `cost` requests if within the limit. None when Redis is unavailable or the
-        breaker is open: the caller chooses between failing open and answering 503."""
+    ) -> Decision:
+        """Apply `cost` requests if within the limit. Raises StateUnavailable."""
         interval, tolerance = _args(rate, burst)
-        raw = await self._call(
+        raw = await self._state.call(
             lambda: self._script(
-                keys=[redis_key(scope, key)], args=[interval, tolerance, cost, "check"]
+                keys=[self.key(scope, key)], args=[interval, tolerance, cost, "check"]
             )
         )
-        if raw is None:
-            return None
         allowed, remaining, retry_us, reset_us = (int(v) for v in raw)
         return Decision(
             allowed == 1, burst, remaining, retry_us / _US, reset_us / _US, tolerance / _US
@@ -84,10 +65,11 @@ class RedisGCRA:
 
     async def sync(
         self, scope: str, counts: dict[str, int], rate: float, burst: int
-    ) -> dict[str, float] | None:
+    ) -> dict[str, float]:
         """Add requests already served (key -> count) and return each key's shared debt in
-        seconds (TAT - now, Redis's clock). One pipelined round trip per SYNC_CHUNK keys. None when
-        Redis is unavailable or the breaker is open."""
+        seconds (TAT - now, Redis's clock). One pipelined round trip per SYNC_CHUNK keys.
+        Raises StateUnavailable; chunks already sent stay applied in Redis, and this round's
+        debts are not adopted (the next successful round brings them back)."""
         if not counts:
             return {}
         interval, tolerance = _args(rate, burst)
@@ -95,13 +77,9 @@ class RedisGCRA:
         debts: dict[str, float] = {}
         for start in range(0, len(keys), SYNC_CHUNK):
             chunk = keys[start : start + SYNC_CHUNK]
-            raw = await self._call(
+            raw = await self._state.call(
                 functools.partial(self._sync_pipeline, scope, chunk, counts, interval, tolerance)
             )
-            if raw is None:
-                # Chunks already sent stay applied in Redis; this round's debts are not adopted
-                # (the next successful round brings them back).
-                return None
             for key, reply in zip(chunk, raw, strict=True):
                 debts[key] = int(reply[3]) / _US
         return debts
@@ -119,7 +97,7 @@ class RedisGCRA:
         if missing:
             # A restarted or flushed Redis: load the script and rerun exactly the calls that
             # did not run, so no count is applied twice.
-            self._script.sha = await self._client.script_load(SCRIPT)
+            self._script.sha = await self._state.client.script_load(SCRIPT)
             again = [keys[i] for i in missing]
             for i, reply in zip(
                 missing,
@@ -142,20 +120,9 @@ class RedisGCRA:
     ) -> list[Any]:
         # Plain EVALSHA in a non-transactional pipeline, not the Script object: a pipeline that
         # knows its scripts sends SCRIPT EXISTS first, a second round trip on every sync.
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._state.client.pipeline(transaction=False)
         for key in keys:
             pipe.evalsha(
-                self._script.sha, 1, redis_key(scope, key), interval, tolerance, counts[key], "sync"
+                self._script.sha, 1, self.key(scope, key), interval, tolerance, counts[key], "sync"
             )
         return list(await pipe.execute(raise_on_error=False))
-
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T | None:
-        if not self._breaker.allow():
-            return None
-        try:
-            result = await asyncio.wait_for(call(), self._timeout)
-        except _FAILURES as exc:
-            self._breaker.failure(exc)
-            return None
-        self._breaker.success()
-        return result

@@ -11,10 +11,9 @@ from collections.abc import Callable
 
 from prometheus_client.multiprocess import mark_process_dead
 
-from proxy.limits import CircuitBreaker
-from proxy.limits.breaker import BreakerState
 from proxy.observe import metrics
 from proxy.observe.multiproc import VAR
+from proxy.state import BreakerState, CircuitBreaker
 from proxy.webhooks import Dispatcher
 
 __all__ = ["Sampler"]

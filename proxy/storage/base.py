@@ -26,6 +26,7 @@ __all__ = [
     "check_content_type",
     "check_key",
     "check_metadata",
+    "check_prefix",
     "read_bytes",
 ]
 
@@ -92,8 +93,21 @@ class Storage(Protocol):
         """Write atomically: readers see the old object or the whole new one, never a part."""
         ...
 
+    async def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> bool:
+        """Write only if `key` does not exist yet, atomically: of any number of concurrent
+        creators, in any process or node, exactly one gets True; the others get False and
+        leave the winner's object untouched."""
+        ...
+
     async def delete(self, key: str) -> None:
         """Remove an object; deleting a missing key is not an error."""
+        ...
+
+    async def list(self, prefix: str, *, start_after: str = "", limit: int = 1000) -> list[str]:
+        """Up to `limit` keys under `prefix` (a folder: it ends with '/'), in lexicographic
+        order, after `start_after` when given."""
         ...
 
     async def ping(self) -> None:
@@ -103,6 +117,14 @@ class Storage(Protocol):
     async def close(self) -> None:
         """Release clients and pools (called once at shutdown)."""
         ...
+
+
+def check_prefix(prefix: str) -> str:
+    """A folder to list: a valid key followed by '/'."""
+    if not prefix.endswith("/"):
+        raise InvalidKey(f"invalid storage prefix {prefix!r}: it must end with '/'")
+    check_key(prefix[:-1])
+    return prefix
 
 
 def check_key(key: str) -> str:

@@ -32,6 +32,7 @@ from proxy.storage.base import (
     check_content_type,
     check_key,
     check_metadata,
+    check_prefix,
 )
 
 __all__ = ["LocalStorage"]
@@ -85,8 +86,21 @@ class LocalStorage:
         sidecar = _encode(_Sidecar(check_content_type(content_type), check_metadata(metadata)))
         await asyncio.to_thread(self._put_sync, path, data, sidecar)
 
+    async def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> bool:
+        path = self._path(key)
+        sidecar = _encode(_Sidecar(check_content_type(content_type), check_metadata(metadata)))
+        return await asyncio.to_thread(self._put_sync, path, data, sidecar, True)
+
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete_sync, self._path(key))
+
+    async def list(self, prefix: str, *, start_after: str = "", limit: int = 1000) -> list[str]:
+        check_prefix(prefix)
+        folder = self._path(prefix[:-1])
+        keys = await asyncio.to_thread(_walk, folder, prefix)
+        return [k for k in keys if k > start_after][:limit]
 
     async def ping(self) -> None:
         root = self.root
@@ -144,7 +158,7 @@ class LocalStorage:
                 raise
         raise StorageUnavailable(f"{path} keeps changing under concurrent writes")
 
-    def _put_sync(self, path: str, data: bytes, sidecar: bytes) -> None:
+    def _put_sync(self, path: str, data: bytes, sidecar: bytes, exclusive: bool = False) -> bool:
         directory = os.path.dirname(path)
         try:
             os.makedirs(directory, exist_ok=True)
@@ -158,9 +172,12 @@ class LocalStorage:
             raise InvalidKey(f"{path} is a directory of other objects")
         try:
             with _locked(directory):
+                if exclusive:
+                    return _create(path, data, sidecar)
                 _replace(path, data, sidecar)
         except OSError as exc:
             raise _os_error(exc) from exc
+        return True
 
     def _delete_sync(self, path: str) -> None:
         directory, name = os.path.split(path)
@@ -211,6 +228,47 @@ def _replace(path: str, data: bytes, sidecar: bytes) -> None:
         # Readers still holding the old inode notice the missing sidecar and start over.
         with suppress(FileNotFoundError):
             os.unlink(_sidecar_path(path, old))
+
+
+def _create(path: str, data: bytes, sidecar: bytes) -> bool:
+    """Like _replace, but never over an existing object: link(2) fails if the name exists, and
+    it is atomic across processes (the directory lock covers only writers that take it)."""
+    directory, name = os.path.split(path)
+    tmp = _write_temp(directory, name, data)
+    sidecar_path = None
+    try:
+        ino = os.stat(tmp).st_ino
+        sidecar_tmp = _write_temp(directory, name, sidecar)
+        sidecar_path = _sidecar_path(path, ino)
+        os.replace(sidecar_tmp, sidecar_path)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            os.unlink(sidecar_path)
+            return False
+    except BaseException:
+        if sidecar_path is not None:
+            with suppress(FileNotFoundError):
+                os.unlink(sidecar_path)
+        raise
+    finally:
+        os.unlink(tmp)
+    _fsync_dir(directory)
+    return True
+
+
+def _walk(folder: str, prefix: str) -> list[str]:
+    """Every object key under `folder` (sorted), skipping sidecars, temp and lock files."""
+    keys: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.endswith((_SIDECAR, _TEMP, _LOCK))]
+        rel = os.path.relpath(dirpath, folder)
+        base = prefix if rel == "." else prefix + rel.replace(os.sep, "/") + "/"
+        keys.extend(
+            base + name for name in filenames if not name.endswith((_SIDECAR, _TEMP, _LOCK))
+        )
+    keys.sort()
+    return keys
 
 
 async def _stream(file: BinaryIO, first: bytes) -> AsyncGenerator[bytes, None]:

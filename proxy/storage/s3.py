@@ -28,11 +28,13 @@ from proxy.storage.base import (
     check_content_type,
     check_key,
     check_metadata,
+    check_prefix,
 )
 
 __all__ = ["S3Storage", "s3_prefix"]
 
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+_EXISTS = frozenset({"412", "PreconditionFailed", "409", "ConditionalRequestConflict"})
 # Failures of the transport or the service itself: a retry later may succeed, so they are 503s.
 _TRANSIENT = (BotoCoreError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
@@ -132,6 +134,50 @@ class S3Storage:
             )
         except Exception as exc:
             _raise(exc, key)
+
+    async def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> bool:
+        name = self._name(key)
+        try:
+            # A conditional write (If-None-Match: *): S3, R2 and MinIO refuse it with 412 when
+            # the key exists, and with 409 while another conditional write of it is in flight.
+            await self._client.put_object(
+                Bucket=self.bucket,
+                Key=name,
+                Body=data,
+                ContentType=check_content_type(content_type),
+                Metadata=check_metadata(metadata),
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if _code(exc) in _EXISTS:
+                return False
+            _raise(exc, key)
+        except Exception as exc:
+            _raise(exc, key)
+        return True
+
+    async def list(self, prefix: str, *, start_after: str = "", limit: int = 1000) -> list[str]:
+        folder = self.prefix + check_prefix(prefix)
+        keys: list[str] = []
+        after = self.prefix + start_after if start_after else ""
+        try:
+            while len(keys) < limit:
+                page = await self._client.list_objects_v2(
+                    Bucket=self.bucket,
+                    Prefix=folder,
+                    StartAfter=after,
+                    MaxKeys=min(1000, limit - len(keys)),
+                )
+                names = [str(item["Key"]) for item in page.get("Contents", [])]
+                keys.extend(name[len(self.prefix) :] for name in names)
+                if not names or not page.get("IsTruncated"):
+                    break
+                after = names[-1]
+        except Exception as exc:
+            _raise(exc, prefix)
+        return keys
 
     async def delete(self, key: str) -> None:
         name = self._name(key)

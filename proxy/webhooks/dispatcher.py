@@ -20,7 +20,8 @@ from typing import Final
 
 from config.settings import WebhookSettings
 from proxy.netguard import FetchError, GuardedClient
-from proxy.webhooks.outbox import DeliveryQueue, QueueUnavailable
+from proxy.state import StateUnavailable
+from proxy.webhooks.outbox import Outbox
 from proxy.webhooks.record import Delivery
 from proxy.webhooks.retry import Outcome, Verdict, backoff, judge_error, judge_status
 from proxy.webhooks.signing import secret_key, sign
@@ -48,12 +49,13 @@ class DispatchStats:
     dead: int = 0
     superseded: int = 0  # settled by another worker after our lease ran out
     queue_errors: int = 0
+    polls: int = 0  # claims asked of the queue (tests wait on it instead of sleeping)
 
 
 class Dispatcher:
     def __init__(
         self,
-        queue: DeliveryQueue,
+        queue: Outbox,
         client: GuardedClient,
         settings: WebhookSettings,
         *,
@@ -100,8 +102,9 @@ class Dispatcher:
                 # Cleared before claiming: an enqueue during the claim still wakes the next wait.
                 self._queue.wakeup.clear()
                 try:
+                    self.stats.polls += 1
                     claimed = await self._queue.claim(free, self._settings.visibility_timeout)
-                except QueueUnavailable as exc:
+                except StateUnavailable as exc:
                     outage += 1
                     self.stats.queue_errors += 1
                     (log.warning if outage == 1 else log.debug)("%s", exc)
@@ -143,7 +146,7 @@ class Dispatcher:
         verdict = await self._attempt(delivery)
         try:
             settled = await self._settle(delivery, verdict)
-        except QueueUnavailable as exc:
+        except StateUnavailable as exc:
             # Unsettled: the lease runs out and the delivery is tried again (at least once).
             self.stats.queue_errors += 1
             log.warning("webhook %s: could not record the outcome: %s", delivery.id, exc)

@@ -17,25 +17,36 @@ from typing import Final
 
 from standardwebhooks import Webhook
 
-__all__ = ["SECRET_PREFIX", "InvalidWebhookSecret", "receiver_secret", "secret_key", "sign"]
+from proxy.errors import InvalidInput
+
+__all__ = [
+    "MAX_SECRET_CHARS",
+    "SECRET_PREFIX",
+    "InvalidWebhookSecret",
+    "receiver_secret",
+    "secret_key",
+    "sign",
+]
 
 SECRET_PREFIX: Final = "whsec_"
-# HMAC keys longer than the block size are hashed first; beyond that length adds nothing.
-_MAX_SECRET_CHARS: Final = 512
+# The Render API's documented limit (ogmint: at most 100 characters); `whsec_` + 64 random
+# bytes in base64 (94 characters) fits.
+MAX_SECRET_CHARS: Final = 100
 
 
-class InvalidWebhookSecret(ValueError):
-    """A `webhookSecret` that cannot key a signature; a 400 naming the field."""
+class InvalidWebhookSecret(InvalidInput):
+    """A `webhookSecret` that cannot key a signature."""
 
-    field = "webhookSecret"
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "webhookSecret")
 
 
 def secret_key(secret: str) -> bytes:
     """The HMAC key for a caller's `webhookSecret`, or InvalidWebhookSecret."""
     if not secret:
         raise InvalidWebhookSecret("webhookSecret must not be empty when webhookUrl is given")
-    if len(secret) > _MAX_SECRET_CHARS:
-        raise InvalidWebhookSecret(f"webhookSecret is longer than {_MAX_SECRET_CHARS} characters")
+    if len(secret) > MAX_SECRET_CHARS:
+        raise InvalidWebhookSecret(f"webhookSecret is longer than {MAX_SECRET_CHARS} characters")
     if not secret.startswith(SECRET_PREFIX):
         return secret.encode()
     encoded = secret[len(SECRET_PREFIX) :]

@@ -6,6 +6,7 @@ from typing import Final
 
 from yarl import URL
 
+from proxy.errors import InvalidInput
 from proxy.netguard import AddressPolicy, FetchError
 from proxy.netguard.urls import check_url
 
@@ -14,10 +15,11 @@ __all__ = ["InvalidWebhookURL", "check_webhook_url"]
 _MAX_URL_CHARS: Final = 2048
 
 
-class InvalidWebhookURL(ValueError):
-    """A `webhookUrl` that will not be accepted; a 400 naming the field."""
+class InvalidWebhookURL(InvalidInput):
+    """A `webhookUrl` that will not be accepted."""
 
-    field = "webhookUrl"
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "webhookUrl")
 
 
 def check_webhook_url(url: str, allow_http: bool, policy: AddressPolicy | None = None) -> str:

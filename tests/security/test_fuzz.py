@@ -111,7 +111,9 @@ def make_key(data_dir: Path) -> str:
 
 
 @pytest.fixture
-def fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fuzz]:
+def fuzz(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_env: dict[str, str]
+) -> Iterator[Fuzz]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
 
@@ -133,6 +135,7 @@ def fuzz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fuzz]:
             "OGEDGE_PUBLIC_URL": "https://og.example.com",
             "OGEDGE_FETCH_TOTAL_TIMEOUT": "2",
             "OGEDGE_FETCH_CONNECT_TIMEOUT": "1",
+            **state_env,
         }
     )
     key = make_key(data_dir)

@@ -14,8 +14,10 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from proxy import layout
 from proxy.app import create_app
-from proxy.records import ImageMeta, SpecRecord, etag_for, image_key, spec_key
+from proxy.records import ImageMeta, SpecRecord, etag_for
+from proxy.state import SharedState
 from proxy.storage.base import ObjectInfo, StorageUnavailable
 from tests.support.ogedge import png_bytes, seed
 
@@ -56,13 +58,13 @@ class CountingStorage:
         return self.heads + self.opens
 
 
-def make_settings(tmp_path: Path, **env: str) -> config.Settings:
-    return config.load({"OGEDGE_DATA_DIR": str(tmp_path / "data"), **env})
+def make_settings(tmp_path: Path, state_env: dict[str, str], **env: str) -> config.Settings:
+    return config.load({"OGEDGE_DATA_DIR": str(tmp_path / "data"), **state_env, **env})
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> config.Settings:
-    return make_settings(tmp_path, OGEDGE_IMAGE_RATE="1000", OGEDGE_IMAGE_BURST="1000")
+def settings(tmp_path: Path, state_env: dict[str, str]) -> config.Settings:
+    return make_settings(tmp_path, state_env, OGEDGE_IMAGE_RATE="1000", OGEDGE_IMAGE_BURST="1000")
 
 
 @pytest.fixture
@@ -78,9 +80,9 @@ def client(
 ) -> Iterator[tuple[TestClient[Any], CountingStorage]]:
     app = create_app(settings)
     with TestClient(app) as tc:
-        runtime = app.litestar.state.runtime
-        counting = CountingStorage(runtime.storage)
-        runtime.catalog.storage = counting
+        services = app.litestar.state.services
+        counting = CountingStorage(services.storage)
+        services.catalog.storage = counting
         yield tc, counting
 
 
@@ -205,7 +207,9 @@ def test_storage_down_hits_from_memory_misses_503(client: Any, settings: config.
     assert tc.get(f"/i/{SLUG}", headers={"if-none-match": r.headers["etag"]}).status_code == 304
     miss = tc.get(f"/i/{OTHER}")
     assert miss.status_code == 503
-    assert miss.headers["retry-after"] == "1"
+    # The same answer the APIs give for a storage outage (one mapping, proxy/http/errors.py).
+    assert miss.headers["retry-after"] == "2"
+    assert miss.json()["error"]["code"] == "storage_unavailable"
     assert miss.headers["cache-control"] == "no-store"
     storage.down = False
     assert tc.get(f"/i/{OTHER}").status_code == 200  # a 503 is not remembered as a miss
@@ -216,19 +220,19 @@ def test_image_deleted_behind_the_cache_is_rendered_again(
 ) -> None:
     tc, _ = client
     tc.head(f"/i/{SLUG}")  # metadata cached, body not
-    asyncio.run(_delete(settings, image_key(SLUG, "png")))
+    asyncio.run(_delete(settings, layout.image(SLUG, "png")))
     r = tc.get(f"/i/{SLUG}")
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/png"
     assert r.content.startswith(b"\x89PNG")
     assert r.headers["etag"] == etag_for(r.content)
-    assert asyncio.run(_exists(settings, image_key(SLUG, "png")))  # stored for next time
+    assert asyncio.run(_exists(settings, layout.image(SLUG, "png")))  # stored for next time
 
 
 def test_a_spec_that_no_longer_renders_is_a_404(client: Any, settings: config.Settings) -> None:
     tc, _ = client
     record = SpecRecord(slug=OTHER, project="p", spec={"template": "retired", "title": "x"})
-    asyncio.run(_put(settings, spec_key(OTHER), msgspec.json.encode(record)))
+    asyncio.run(_put(settings, layout.spec(OTHER), msgspec.json.encode(record)))
     assert tc.get(f"/i/{OTHER}").status_code == 404
 
 
@@ -255,8 +259,8 @@ async def _delete(settings: config.Settings, key: str) -> None:
         await storage.close()
 
 
-def test_rate_limit_429_with_headers(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, OGEDGE_IMAGE_RATE="1", OGEDGE_IMAGE_BURST="3")
+def test_rate_limit_429_with_headers(tmp_path: Path, state_env: dict[str, str]) -> None:
+    settings = make_settings(tmp_path, state_env, OGEDGE_IMAGE_RATE="1", OGEDGE_IMAGE_BURST="3")
     asyncio.run(seed(settings, SLUG, png_bytes()))
     with TestClient(create_app(settings)) as tc:
         codes = [tc.get(f"/i/{SLUG}").status_code for _ in range(6)]
@@ -273,7 +277,7 @@ def test_rate_limit_429_with_headers(tmp_path: Path) -> None:
 
 def test_spec_record_damage_is_a_404_not_a_500(client: Any, settings: config.Settings) -> None:
     tc, _ = client
-    asyncio.run(_put(settings, spec_key(OTHER), msgspec.json.encode({"slug": 5})))
+    asyncio.run(_put(settings, layout.spec(OTHER), msgspec.json.encode({"slug": 5})))
     assert tc.get(f"/i/{OTHER}").status_code == 404
 
 
@@ -307,12 +311,12 @@ class MidStreamFailure(CountingStorage):
 
 
 async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_body(
-    settings: config.Settings,
+    settings: config.Settings, shared_state: SharedState
 ) -> None:
     from proxy.cache import HotCache
     from proxy.catalog import Catalog
     from proxy.fallback import NoFallback
-    from proxy.metastore import NoMetaStore
+    from proxy.metastore import MetaStore
     from proxy.storage import create_storage
 
     big = png_bytes(block=4)  # ~180 KB: several chunks, so the failure lands mid-body
@@ -320,10 +324,10 @@ async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_
     inner = await create_storage(settings.storage)
     storage = MidStreamFailure(inner)
     cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET streams
-    catalog = Catalog(cache, NoMetaStore(), storage, NoFallback())  # type: ignore[arg-type]
+    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())  # type: ignore[arg-type]
     sent: list[dict[str, Any]] = []
     with pytest.raises(StorageUnavailable):
-        await asgi_get(endpoint_for(catalog, settings), OTHER, sent)
+        await asgi_get(endpoint_for(catalog, settings, shared_state), OTHER, sent)
     await inner.close()
     assert sent[0]["type"] == "http.response.start"
     assert sent[0]["status"] == 200
@@ -332,26 +336,27 @@ async def test_mid_stream_failure_raises_after_the_start_and_never_finishes_the_
 
 
 async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
-    settings: config.Settings,
+    settings: config.Settings, shared_state: SharedState
 ) -> None:
     from proxy.cache import HotCache
     from proxy.catalog import Catalog
     from proxy.fallback import RenderFallback
-    from proxy.metastore import NoMetaStore
+    from proxy.metastore import MetaStore
     from proxy.render_pool import RenderPool
-    from proxy.slug_lock import LocalSlugLock
+    from proxy.slug_lock import SlugLock
     from proxy.storage import create_storage
 
     hot = png_bytes(seed_value=5)
     await seed(settings, SLUG, hot)
     record = SpecRecord(slug=OTHER, project="p", spec={"template": "blog", "title": "busy"})
-    await _put(settings, spec_key(OTHER), msgspec.json.encode(record))
+    await _put(settings, layout.spec(OTHER), msgspec.json.encode(record))
     storage = await create_storage(settings.storage)
     pool = RenderPool(threads=1, queue=0)
     pool.in_use = pool.slots  # every slot taken, as during a burst of renders
-    fallback = RenderFallback(storage, pool, LocalSlugLock(), 1.0)
-    catalog = Catalog(HotCache(1 << 20, 1 << 20, 10, 10, 30.0), NoMetaStore(), storage, fallback)
-    endpoint = endpoint_for(catalog, settings)
+    fallback = RenderFallback(storage, pool, SlugLock(shared_state, 30.0), 1.0)
+    meta = MetaStore(shared_state, 60)
+    catalog = Catalog(HotCache(1 << 20, 1 << 20, 10, 10, 30.0), meta, storage, fallback)
+    endpoint = endpoint_for(catalog, settings, shared_state)
 
     async def get(slug: str) -> list[dict[str, Any]]:
         sent: list[dict[str, Any]] = []
@@ -372,15 +377,13 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
     await storage.close()
 
 
-def endpoint_for(catalog: Any, settings: config.Settings) -> Any:
+def endpoint_for(catalog: Any, settings: config.Settings, state: SharedState) -> Any:
     """The hot path over `catalog`, called as ASGI without a server (for failure injection)."""
     from proxy.http.client_ip import ClientIP
     from proxy.image import ImageEndpoint
-    from proxy.limits import CircuitBreaker, ImageLimiter
+    from proxy.limits import ImageLimiter
 
-    limiter = ImageLimiter.from_settings(
-        settings.limits, settings.redis, None, CircuitBreaker(3, 1)
-    )
+    limiter = ImageLimiter.from_settings(settings.limits, state, settings.redis.sync_interval)
     return ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
 
 

@@ -23,7 +23,10 @@ async def test_full_pool_refuses_at_once_and_recovers() -> None:
     pool = RenderPool(threads=1, queue=1)
     gate = threading.Event()
     running = [asyncio.ensure_future(pool.run(gate.wait, 10)) for _ in range(2)]
-    await asyncio.sleep(0.05)
+    for _ in range(1000):  # until both tasks took their slot (one loop pass each, no timing)
+        if pool.in_use == 2:
+            break
+        await asyncio.sleep(0)
     assert pool.in_use == 2
     with pytest.raises(RenderBusy):
         await pool.run(pow, 2, 2)  # refused without waiting for a slot

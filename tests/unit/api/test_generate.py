@@ -62,9 +62,10 @@ def make_key(data_dir: Path, project: str, **kwargs: Any) -> str:
     return asyncio.run(create())
 
 
-def app_client(data_dir: Path, allow_private: bool) -> TestClient[Any]:
+def app_client(data_dir: Path, allow_private: bool, state_env: dict[str, str]) -> TestClient[Any]:
     settings = config.load(
         {
+            **state_env,
             "OGEDGE_DATA_DIR": str(data_dir),
             "OGEDGE_PUBLIC_URL": "https://og.test",
             "OGEDGE_FETCH_ALLOW_PRIVATE": str(allow_private).lower(),
@@ -80,8 +81,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(data_dir: Path) -> Iterator[TestClient[Any]]:
-    with app_client(data_dir, allow_private=True) as tc:
+def client(data_dir: Path, state_env: dict[str, str]) -> Iterator[TestClient[Any]]:
+    with app_client(data_dir, True, state_env) as tc:
         yield tc
 
 
@@ -164,8 +165,10 @@ def test_unusable_pages_are_422(client: TestClient[Any], data_dir: Path, site: s
     assert refused.status_code == 422
 
 
-def test_private_addresses_are_refused_by_default(data_dir: Path, site: str) -> None:
-    with app_client(data_dir, allow_private=False) as tc:
+def test_private_addresses_are_refused_by_default(
+    data_dir: Path, site: str, state_env: dict[str, str]
+) -> None:
+    with app_client(data_dir, False, state_env) as tc:
         r = gen(tc, make_key(data_dir, "acme"), url=f"{site}/post")
         assert r.status_code == 422
         assert r.json()["error"]["field"] == "url"

@@ -10,8 +10,8 @@ import config
 from proxy.app import create_app
 
 
-def test_schema_documents_bodies_and_errors(tmp_path: Path) -> None:
-    settings = config.load({"OGEDGE_DATA_DIR": str(tmp_path)})
+def test_schema_documents_bodies_and_errors(tmp_path: Path, state_env: dict[str, str]) -> None:
+    settings = config.load({"OGEDGE_DATA_DIR": str(tmp_path), **state_env})
     with TestClient(create_app(settings)) as tc:
         r = tc.get("/schema/openapi.json")
         assert r.status_code == 200

@@ -12,9 +12,10 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from proxy import layout
 from proxy.app import create_app
 from proxy.keys import KeyRegistry
-from proxy.records import etag_for, image_key
+from proxy.records import etag_for
 from proxy.storage import LocalStorage
 from tests.support.ogedge import png_bytes
 
@@ -37,9 +38,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(data_dir: Path) -> Iterator[TestClient[Any]]:
+def client(data_dir: Path, state_env: dict[str, str]) -> Iterator[TestClient[Any]]:
     settings = config.load(
-        {"OGEDGE_DATA_DIR": str(data_dir), "OGEDGE_PUBLIC_URL": "https://og.example.com"}
+        {
+            "OGEDGE_DATA_DIR": str(data_dir),
+            "OGEDGE_PUBLIC_URL": "https://og.example.com",
+            **state_env,
+        }
     )
     app = create_app(settings)
     with TestClient(app) as tc:
@@ -126,6 +131,15 @@ def test_authentication(client: TestClient[Any], headers: dict[str, str], status
         ({**CARD, "font": "Comic Sans"}, 400, "font"),
         ({**CARD, "palette": "neon"}, 400, "palette"),
         ({**CARD, "template": "nope"}, 404, "template"),
+        ({k: v for k, v in CARD.items() if k != "template"}, 400, "template"),
+        ({**CARD, "template": ""}, 400, "template"),
+        ({**CARD, "template": "custom_../../x"}, 404, "template"),
+        ({**CARD, "template": "custom_0123456789abcdef"}, 404, "template"),
+        (
+            {**CARD, "webhookUrl": "https://h.example.com/x", "webhookSecret": "s" * 101},
+            400,
+            "webhookSecret",
+        ),
         ({**CARD, "avatar": "data:text/plain,hello"}, 400, "avatar"),
         ({**CARD, "avatar": "data:image/png;base64,!!!"}, 400, "avatar"),
         ({**CARD, "logo": "http://127.0.0.1/logo.png"}, 422, "logo"),
@@ -166,10 +180,10 @@ def test_data_uri_avatar_is_stored_and_on_demand_render_reproduces_the_card(
     original = client.get(f"/i/{slug}").content
 
     async def delete() -> None:
-        await LocalStorage(str(data_dir)).delete(image_key(slug, "png"))
+        await LocalStorage(str(data_dir)).delete(layout.image(slug, "png"))
 
     asyncio.run(delete())
-    client.ogedge.litestar.state.runtime.catalog.forget(slug)  # type: ignore[attr-defined]
+    client.ogedge.litestar.state.services.catalog.forget(slug)  # type: ignore[attr-defined]
     again = client.get(f"/i/{slug}")
     assert again.status_code == 200
     assert again.content == original  # same spec, same stored avatar: the same bytes

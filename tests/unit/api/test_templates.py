@@ -12,9 +12,9 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from proxy import layout
 from proxy.app import create_app
 from proxy.keys import KeyRegistry
-from proxy.records import image_key
 from proxy.storage import LocalStorage
 
 ROOT = Path(__file__).parents[3]
@@ -35,9 +35,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(data_dir: Path) -> Iterator[TestClient[Any]]:
+def client(data_dir: Path, state_env: dict[str, str]) -> Iterator[TestClient[Any]]:
     settings = config.load(
-        {"OGEDGE_DATA_DIR": str(data_dir), "OGEDGE_PUBLIC_URL": "https://og.test"}
+        {"OGEDGE_DATA_DIR": str(data_dir), "OGEDGE_PUBLIC_URL": "https://og.test", **state_env}
     )
     app = create_app(settings)
     with TestClient(app) as tc:
@@ -113,8 +113,8 @@ def test_upload_render_scope_and_delete(client: TestClient[Any], data_dir: Path)
     assert gone.status_code == 404
     assert gone.json()["error"]["field"] == "template"
     # Cards made with it keep serving, even when their image must be rendered again.
-    asyncio.run(LocalStorage(str(data_dir)).delete(image_key(slug, "png")))
-    client.ogedge.litestar.state.runtime.catalog.forget(slug)  # type: ignore[attr-defined]
+    asyncio.run(LocalStorage(str(data_dir)).delete(layout.image(slug, "png")))
+    client.ogedge.litestar.state.services.catalog.forget(slug)  # type: ignore[attr-defined]
     again = client.get(f"/i/{slug}")
     assert again.status_code == 200
     assert again.content == original

@@ -39,8 +39,19 @@ class RecordingStorage:
         self.puts.append((key, data))
         await self.inner.put(key, data, content_type, metadata)
 
+    async def put_if_absent(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> bool:
+        created = await self.inner.put_if_absent(key, data, content_type, metadata)
+        if created:
+            self.puts.append((key, data))
+        return created
+
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)
+
+    async def list(self, prefix: str, *, start_after: str = "", limit: int = 1000) -> list[str]:
+        return await self.inner.list(prefix, start_after=start_after, limit=limit)
 
     async def ping(self) -> None:
         await self.inner.ping()
@@ -93,5 +104,4 @@ async def local_storage(tmp_path: os.PathLike[str]) -> AsyncIterator[RecordingSt
 
 @pytest.fixture
 def registry(storage: RecordingStorage) -> KeyRegistry:
-    # No settle delay: only test_concurrent_creates_all_listed exercises concurrent writers.
-    return KeyRegistry(storage, now=Clock(), index_settle=0.0)
+    return KeyRegistry(storage, now=Clock())

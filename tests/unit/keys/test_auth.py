@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from proxy.http.errors import describe
 from proxy.keys import (
     ApiKey,
     Authenticator,
@@ -37,15 +38,13 @@ class Ticker:
 @pytest.fixture
 def node(local_storage: RecordingStorage) -> tuple[Authenticator, Ticker]:
     ticker = Ticker()
-    return Authenticator(
-        KeyRegistry(local_storage, index_settle=0.0), ttl=5.0, clock=ticker
-    ), ticker
+    return Authenticator(KeyRegistry(local_storage), ttl=5.0, clock=ticker), ticker
 
 
 @pytest.fixture
 def admin(local_storage: RecordingStorage) -> KeyRegistry:
     """Another node's registry (the CLI, say) writing to the same storage."""
-    return KeyRegistry(local_storage, now=Clock(), index_settle=0.0)
+    return KeyRegistry(local_storage, now=Clock())
 
 
 def key_gets(storage: RecordingStorage) -> int:
@@ -86,7 +85,7 @@ async def test_missing_malformed_unknown_revoked(
     auth, ticker = node
     with pytest.raises(MissingKey) as missing:
         await auth.authenticate({"authorization": "Basic abc"})
-    assert missing.value.status == 401
+    assert describe(missing.value).status == 401
     messages = set()
     local_storage.opens.clear()
     with pytest.raises(InvalidKey) as malformed:
@@ -101,7 +100,7 @@ async def test_missing_malformed_unknown_revoked(
     with pytest.raises(InvalidKey) as revoked:
         await auth.authenticate({"x-api-key": secret})
     messages.add(str(revoked.value))
-    assert len(messages) == 1 and revoked.value.status == 401  # never says which
+    assert len(messages) == 1 and describe(revoked.value).status == 401  # never says which
     ticker.t += 100  # and still revoked once the cache has expired
     with pytest.raises(InvalidKey):
         await auth.authenticate({"x-api-key": secret})
@@ -200,10 +199,10 @@ def test_authorize_project_key() -> None:
     assert authorize(key, "acme") == "acme"
     with pytest.raises(ForbiddenProject) as exc:
         authorize(key, "other")
-    assert exc.value.status == 403
+    assert describe(exc.value).status == 403
     with pytest.raises(InvalidProject) as bad:
         authorize(key, "../acme")
-    assert bad.value.status == 400
+    assert describe(bad.value).status == 400
 
 
 def test_authorize_global_key() -> None:

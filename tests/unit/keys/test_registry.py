@@ -10,6 +10,7 @@ import pathlib
 import msgspec
 import pytest
 
+from proxy import layout
 from proxy.keys import (
     DEFAULT_BURST,
     DEFAULT_RATE,
@@ -18,7 +19,6 @@ from proxy.keys import (
     KeyNotFound,
     KeyRegistry,
 )
-from proxy.keys.registry import INDEX_KEY
 from tests.unit.keys.conftest import Clock, RecordingStorage
 
 
@@ -62,10 +62,10 @@ async def test_secret_is_never_stored(registry: KeyRegistry, storage: RecordingS
 async def test_secret_not_on_disk(
     local_storage: RecordingStorage, tmp_path: os.PathLike[str]
 ) -> None:
-    secret, _ = await KeyRegistry(local_storage, index_settle=0.0).create("acme")
+    secret, _ = await KeyRegistry(local_storage).create("acme")
     body = secret[len("ogk_live_") :].encode()
     files = _read_tree(tmp_path)
-    assert len(files) >= 4  # record, pointer, index, project (and their sidecars)
+    assert len(files) >= 4  # record, pointer, listing marker, project (and their sidecars)
     for path, data in files.items():
         assert body not in data, path
 
@@ -170,30 +170,25 @@ async def test_concurrent_creates_all_listed(storage: RecordingStorage) -> None:
     assert listed == {key.id for _, key in created}
 
 
-async def test_index_rewritten_when_a_concurrent_writer_drops_our_entry(
+async def test_keys_listed_by_the_legacy_single_document_index_stay_listed(
     local_storage: RecordingStorage,
 ) -> None:
-    registry = KeyRegistry(local_storage, index_settle=0.0)
-    _, first = await registry.create("acme")
-    stale = [data for key, data in local_storage.puts if key == INDEX_KEY][-1]
-    real_put = local_storage.inner.put
-    raced = False
-
-    async def racing_put(key: str, data: bytes, *args: object, **kw: object) -> None:
-        nonlocal raced
-        await real_put(key, data, *args, **kw)  # type: ignore[arg-type]
-        if key == INDEX_KEY and not raced:
-            raced = True  # another process writes the index it read before our write
-            await real_put(INDEX_KEY, stale, "application/json")
-
-    local_storage.inner.put = racing_put  # type: ignore[method-assign]
-    _, second = await registry.create("acme")
-    assert raced
-    assert {k.id for k in await registry.list()} == {first.id, second.id}
+    registry = KeyRegistry(local_storage)
+    _, new = await registry.create("acme")
+    _, old = await registry.create("other")
+    # As ogedge 0.1 left it: the key's marker is missing, its entry is in keys/index.json.
+    await local_storage.delete(f"{layout.KEY_INDEX}/other/{old.id}")
+    legacy = {"version": 1, "keys": {old.id: {"hash": old.hash, "project": "other"}}}
+    await local_storage.put(
+        layout.LEGACY_KEY_INDEX, msgspec.json.encode(legacy), "application/json"
+    )
+    assert {k.id for k in await registry.list()} == {new.id, old.id}
+    assert [k.id for k in await registry.list("other")] == [old.id]
+    assert [k.id for k in await registry.list("acme")] == [new.id]
 
 
 async def test_corrupt_records_are_errors_not_misses(local_storage: RecordingStorage) -> None:
-    registry = KeyRegistry(local_storage, index_settle=0.0)
+    registry = KeyRegistry(local_storage)
     secret, key = await registry.create("acme")
     await local_storage.put(f"keys/{key.hash}.json", b"{not json", "application/json")
     with pytest.raises(CorruptRecord):

@@ -1,4 +1,5 @@
-"""Redis clients for the limiter tests, configured like production (short socket timeouts)."""
+"""Shared states for the limiter tests: two per test (two workers' pools) on one Redis, one key
+prefix per test, configured like production (short timeouts, a breaker each)."""
 
 from __future__ import annotations
 
@@ -7,36 +8,37 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from redis.asyncio import Redis
 
+from proxy.state import SharedState
 from tests.support.servers import RedisProcess
+from tests.support.state import make_state
 
 TIMEOUT = 0.25
 
 
-def make_client(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
-async def redis_a(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    client = make_client(redis_server.url)
-    yield client
-    await client.aclose()
+async def state_a(redis_server: RedisProcess, prefix: str) -> AsyncIterator[SharedState]:
+    state = make_state(redis_server.url, timeout=TIMEOUT, prefix=prefix)
+    yield state
+    await state.close()
 
 
 @pytest.fixture
-async def redis_b(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    # A second client: its own connection pool, like another worker or node.
-    client = make_client(redis_server.url)
-    yield client
-    await client.aclose()
+async def state_b(redis_server: RedisProcess, prefix: str) -> AsyncIterator[SharedState]:
+    # A second client: its own connection pool and breaker, like another worker or node.
+    state = make_state(redis_server.url, timeout=TIMEOUT, prefix=prefix)
+    yield state
+    await state.close()
 
 
 @pytest.fixture
 def scope() -> str:
-    # The session Redis is shared: every test limits its own scope.
-    return f"t{uuid.uuid4().hex[:10]}"
+    return "image"
 
 
 async def eventually(

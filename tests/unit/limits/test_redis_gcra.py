@@ -8,20 +8,18 @@ import pytest
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
-from proxy.limits import BreakerState, CircuitBreaker, RedisGCRA, redis_key
+from proxy.limits import RedisGCRA
 from proxy.limits.redis_gcra import SYNC_CHUNK
+from proxy.state import BreakerState, SharedState, StateUnavailable
 from tests.support.servers import RedisProcess
-from tests.unit.limits.conftest import TIMEOUT, make_client
-
-
-def gcra(client: Redis, failures: int = 3, reset: float = 2.0) -> RedisGCRA:
-    return RedisGCRA(client, CircuitBreaker(failures, reset), timeout=TIMEOUT)
+from tests.support.state import make_state
+from tests.unit.limits.conftest import TIMEOUT
 
 
 async def test_strict_limit_is_shared_across_connections(
-    redis_a: Redis, redis_b: Redis, scope: str
+    state_a: SharedState, state_b: SharedState, scope: str
 ) -> None:
-    a, b = gcra(redis_a), gcra(redis_b)
+    a, b = RedisGCRA(state_a), RedisGCRA(state_b)
     decisions = []
     for i in range(7):
         node = a if i % 2 == 0 else b
@@ -39,8 +37,8 @@ async def test_strict_limit_is_shared_across_connections(
     assert other is not None and other.remaining == 4
 
 
-async def test_refills_at_rate_on_redis_clock(redis_a: Redis, scope: str) -> None:
-    g = gcra(redis_a)
+async def test_refills_at_rate_on_redis_clock(state_a: SharedState, scope: str) -> None:
+    g = RedisGCRA(state_a)
     for _ in range(2):
         assert (await g.acquire(scope, "k", rate=20, burst=2)) is not None
     denied = await g.acquire(scope, "k", rate=20, burst=2)
@@ -51,8 +49,10 @@ async def test_refills_at_rate_on_redis_clock(redis_a: Redis, scope: str) -> Non
     assert again is not None and again.allowed
 
 
-async def test_cost_counts_n_requests_and_never_exceeds_burst(redis_a: Redis, scope: str) -> None:
-    g = gcra(redis_a)
+async def test_cost_counts_n_requests_and_never_exceeds_burst(
+    state_a: SharedState, scope: str
+) -> None:
+    g = RedisGCRA(state_a)
     d = await g.acquire(scope, "k", rate=1, burst=10, cost=7)
     assert d is not None and d.allowed and d.remaining == 3
     d = await g.acquire(scope, "k", rate=1, burst=10, cost=4)
@@ -61,11 +61,12 @@ async def test_cost_counts_n_requests_and_never_exceeds_burst(redis_a: Redis, sc
     assert d is not None and d.allowed and d.remaining == 0
 
 
-async def test_keys_use_a_hash_tag_and_expire_when_full(redis_a: Redis, scope: str) -> None:
-    key = redis_key(scope, "2001:db8::/64")
-    assert key == f"ogedge:rl:{{{scope}:2001:db8::/64}}"
+async def test_keys_use_a_hash_tag_and_expire_when_full(state_a: SharedState, scope: str) -> None:
+    g = RedisGCRA(state_a)
+    key = g.key(scope, "2001:db8::/64")
+    assert key == f"{state_a.prefix}:rl:{{{scope}:2001:db8::/64}}"
     assert key_slot(key.encode()) == key_slot(f"{scope}:2001:db8::/64".encode())
-    g = gcra(redis_a)
+    redis_a = state_a.client
     d = await g.acquire(scope, "2001:db8::/64", rate=10, burst=3)
     assert d is not None
     ttl_ms = await redis_a.pttl(key)
@@ -77,9 +78,9 @@ async def test_keys_use_a_hash_tag_and_expire_when_full(redis_a: Redis, scope: s
 
 
 async def test_sync_always_adds_and_returns_shared_debt(
-    redis_a: Redis, redis_b: Redis, scope: str
+    state_a: SharedState, state_b: SharedState, scope: str
 ) -> None:
-    a, b = gcra(redis_a), gcra(redis_b)
+    a, b = RedisGCRA(state_a), RedisGCRA(state_b)
     debts = await a.sync(scope, {"x": 3, "y": 1}, rate=10, burst=5)
     assert debts is not None
     assert debts["x"] == pytest.approx(0.3, abs=0.02)
@@ -91,94 +92,70 @@ async def test_sync_always_adds_and_returns_shared_debt(
     d = await a.acquire(scope, "x", rate=10, burst=5)
     assert d is not None and not d.allowed
     assert d.retry_after == pytest.approx(0.4, abs=0.05)
-    ttl = await redis_a.pttl(redis_key(scope, "x"))
+    ttl = await state_a.client.pttl(a.key(scope, "x"))
     assert 700 < ttl <= 800
     assert await a.sync(scope, {}, rate=10, burst=5) == {}
 
 
-async def test_script_is_reloaded_after_a_flush(redis_a: Redis, scope: str) -> None:
-    g = gcra(redis_a)
+async def test_script_is_reloaded_after_a_flush(state_a: SharedState, scope: str) -> None:
+    g = RedisGCRA(state_a)
     assert await g.acquire(scope, "k", rate=10, burst=5) is not None
-    await redis_a.script_flush()
+    await state_a.client.script_flush()
     d = await g.acquire(scope, "k", rate=10, burst=5)
     assert d is not None and d.remaining == 3
-    await redis_a.script_flush()
+    await state_a.client.script_flush()
     debts = await g.sync(scope, {"k": 2, "j": 1}, rate=10, burst=5)
     # Applied exactly once each despite the NOSCRIPT round.
     assert debts is not None
     assert debts["k"] == pytest.approx(0.4, abs=0.05)
     assert debts["j"] == pytest.approx(0.1, abs=0.02)
-    assert g.breaker.failures == 0
+    assert state_a.breaker.failures == 0
 
 
-async def test_stopped_redis_returns_none_and_opens_the_breaker(
+async def test_stopped_redis_raises_unavailable_and_opens_the_breaker(
     redis_process: RedisProcess, scope: str
 ) -> None:
-    client = make_client(redis_process.url)
-    g = gcra(client, failures=3, reset=60)
+    state = make_state(redis_process.url, timeout=TIMEOUT, failures=3, reset=60)
+    g = RedisGCRA(state)
     try:
         assert await g.acquire(scope, "k", rate=1, burst=1) is not None
         redis_process.stop()
         for _ in range(3):
-            assert await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=1), 2) is None
-        assert g.breaker.state is BreakerState.OPEN
-        assert g.breaker.failures == 3
+            with pytest.raises(StateUnavailable):
+                await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=1), 5)
+        assert state.breaker.state is BreakerState.OPEN
+        assert state.breaker.failures == 3
         # Open: not even attempted.
-        assert await g.sync(scope, {"k": 1}, rate=1, burst=1) is None
-        assert g.breaker.skipped == 1
+        with pytest.raises(StateUnavailable):
+            await g.sync(scope, {"k": 1}, rate=1, burst=1)
+        assert state.breaker.skipped == 1
     finally:
-        await client.aclose()
-
-
-async def test_frozen_redis_costs_a_bounded_wait_then_nothing(
-    redis_process: RedisProcess, scope: str
-) -> None:
-    client = make_client(redis_process.url)
-    g = gcra(client, failures=2, reset=0.5)
-    loop = asyncio.get_running_loop()
-    try:
-        assert await g.sync(scope, {"k": 1}, rate=1, burst=5) is not None
-        redis_process.freeze()
-        for call in (
-            g.acquire(scope, "k", rate=1, burst=5),
-            g.sync(scope, {"k": 1}, rate=1, burst=5),
-        ):
-            started = loop.time()
-            assert await asyncio.wait_for(call, 2) is None  # hang guard, not a speed test
-            assert loop.time() - started < 2
-        assert g.breaker.state is BreakerState.OPEN
-        assert await g.acquire(scope, "k", rate=1, burst=5) is None
-        redis_process.thaw()
-        await asyncio.sleep(0.6)  # past reset: the next call is the probe
-        d = await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=5), 2)
-        assert d is not None and d.allowed
-        assert g.breaker.state is BreakerState.CLOSED
-    finally:
-        redis_process.thaw()
-        await client.aclose()
+        await state.close()
 
 
 async def test_deadline_holds_even_without_socket_timeouts(
     redis_process: RedisProcess, scope: str
 ) -> None:
-    # A client someone forgot to configure: only RedisGCRA's own deadline bounds the call.
-    client = Redis.from_url(redis_process.url)
-    g = gcra(client, failures=1, reset=60)
+    # A client someone forgot to configure: only SharedState's own deadline bounds the call.
+    state = make_state(redis_process.url, timeout=TIMEOUT, failures=1, reset=60)
+    state.client = Redis.from_url(redis_process.url)
+    g = RedisGCRA(state)
     try:
         assert await g.acquire(scope, "k", rate=1, burst=5) is not None
         redis_process.freeze()
-        assert await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=5), 2) is None
-        assert g.breaker.state is BreakerState.OPEN
+        with pytest.raises(StateUnavailable):
+            await asyncio.wait_for(g.acquire(scope, "k", rate=1, burst=5), 5)
+        assert state.breaker.state is BreakerState.OPEN
     finally:
         redis_process.thaw()
-        await client.aclose()
+        await state.close()
 
 
-async def test_a_large_round_is_synced_in_chunks(redis_a: Redis, scope: str) -> None:
-    g = gcra(redis_a)
+async def test_a_large_round_is_synced_in_chunks(state_a: SharedState, scope: str) -> None:
+    g = RedisGCRA(state_a)
     counts = {f"10.9.{i // 256}.{i % 256}": 1 + i % 3 for i in range(2 * SYNC_CHUNK + 5)}
     debts = await g.sync(scope, counts, rate=10, burst=5)
     assert debts is not None and debts.keys() == counts.keys()
     for key, n in counts.items():
         assert debts[key] == pytest.approx(n / 10, abs=0.05)
-    assert g.breaker.failures == 0
+    assert state_a.breaker.failures == 0

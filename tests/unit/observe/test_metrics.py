@@ -161,8 +161,8 @@ class _Dispatcher:
 
 
 async def test_sampler_reads_breaker_and_dispatcher() -> None:
-    from proxy.limits import CircuitBreaker
     from proxy.observe.sampler import Sampler
+    from proxy.state import CircuitBreaker
 
     now = [0.0]
     breaker = CircuitBreaker(1, 10.0, clock=lambda: now[0])

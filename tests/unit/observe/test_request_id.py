@@ -62,9 +62,14 @@ def test_json_formatter_has_request_id_and_extras() -> None:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient[Any]]:
+def client(tmp_path: Path, state_env: dict[str, str]) -> Iterator[TestClient[Any]]:
     settings = config.load(
-        {"OGEDGE_DATA_DIR": str(tmp_path), "OGEDGE_IMAGE_RATE": "1", "OGEDGE_IMAGE_BURST": "3"}
+        {
+            "OGEDGE_DATA_DIR": str(tmp_path),
+            "OGEDGE_IMAGE_RATE": "1",
+            "OGEDGE_IMAGE_BURST": "3",
+            **state_env,
+        }
     )
     asyncio.run(seed(settings, SLUG, png_bytes()))
     with TestClient(create_app(settings)) as tc:

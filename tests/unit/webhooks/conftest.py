@@ -1,5 +1,5 @@
 """Webhook test pieces: a scripted local receiver, a guarded client allowed onto loopback,
-a Redis client with a private key prefix, and settings with tiny backoffs."""
+a shared state with a private key prefix, and settings with tiny backoffs."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import pytest
 from aiohttp import web
-from redis.asyncio import Redis
 
 from config.settings import FetchSettings, WebhookSettings
 from proxy.netguard import GuardedClient
+from proxy.state import SharedState
 from tests.support.servers import RedisProcess
+from tests.support.state import make_state
 
 # Only a guard against hangs: everything awaited here finishes far sooner when it works.
 HANG_GUARD = 30.0
@@ -128,7 +129,16 @@ def prefix() -> str:
 
 
 @pytest.fixture
-async def redis(redis_server: RedisProcess) -> AsyncIterator[Redis]:
-    r = Redis.from_url(redis_server.url)
-    yield r
-    await r.aclose()
+async def state(redis_server: RedisProcess, prefix: str) -> AsyncIterator[SharedState]:
+    s = make_state(redis_server.url, prefix=prefix)
+    yield s
+    await s.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait for an async `check()`; fail (not hang) after HANG_GUARD seconds."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -8,21 +8,14 @@ from collections.abc import AsyncIterator, Callable
 
 import msgspec
 import pytest
-from redis.asyncio import Redis
 from standardwebhooks import Webhook
 
 from config.settings import FetchSettings, WebhookSettings
 from proxy.netguard import GuardedClient
-from proxy.webhooks import (
-    DeliveryQueue,
-    Dispatcher,
-    LocalOutbox,
-    RedisOutbox,
-    new_delivery,
-    receiver_secret,
-    secret_key,
-)
+from proxy.state import SharedState, StateUnavailable
+from proxy.webhooks import Dispatcher, Outbox, new_delivery, receiver_secret, secret_key
 from tests.support.servers import RedisProcess
+from tests.support.state import make_state
 from tests.unit.webhooks.conftest import FAST, Receiver, guarded, hang, status, until
 
 SECRET = "whsec_" + "c2VjcmV0LWtleS1ieXRlcy0wMTIzNDU2Nzg5"
@@ -32,8 +25,8 @@ Make = Callable[..., Dispatcher]
 
 
 @pytest.fixture
-def queue(redis: Redis, prefix: str) -> RedisOutbox:
-    return RedisOutbox(redis, prefix=prefix)
+def queue(state: SharedState) -> Outbox:
+    return Outbox(state)
 
 
 @pytest.fixture
@@ -41,7 +34,7 @@ async def make(client: GuardedClient) -> AsyncIterator[Make]:
     started: list[Dispatcher] = []
 
     def build(
-        queue: DeliveryQueue,
+        queue: Outbox,
         settings: WebhookSettings = FAST,
         via: GuardedClient = client,
         stop_grace: float = 5.0,
@@ -56,13 +49,13 @@ async def make(client: GuardedClient) -> AsyncIterator[Make]:
         await guarded(d.stop())
 
 
-async def send(queue: DeliveryQueue, url: str) -> str:
+async def send(queue: Outbox, url: str) -> str:
     d = new_delivery(url, secret_key(SECRET), BODY)
     await queue.enqueue(d)
     return d.id
 
 
-async def settled(queue: DeliveryQueue) -> None:
+async def settled(queue: Outbox) -> None:
     """Wait until nothing is pending (the hang guard of `until`, for an async check)."""
     for _ in range(1500):
         if await queue.depth() == 0:
@@ -72,7 +65,7 @@ async def settled(queue: DeliveryQueue) -> None:
 
 
 async def test_delivery_is_signed_for_the_reference_library(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     msg_id = await send(queue, receiver.url())
     d = make(queue)
@@ -86,7 +79,7 @@ async def test_delivery_is_signed_for_the_reference_library(
 
 
 async def test_a_500_then_200_is_retried_and_delivered_once(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     receiver.script(500, 503, 200)
     msg_id = await send(queue, receiver.url())
@@ -100,7 +93,7 @@ async def test_a_500_then_200_is_retried_and_delivered_once(
     assert (d.stats.retried, d.stats.failed, d.stats.dead) == (2, 2, 0)
 
 
-async def test_retry_after_is_honoured(queue: RedisOutbox, receiver: Receiver, make: Make) -> None:
+async def test_retry_after_is_honoured(queue: Outbox, receiver: Receiver, make: Make) -> None:
     receiver.script(status(429, {"Retry-After": "1"}), 200)
     await send(queue, receiver.url())
     d = make(queue)
@@ -113,7 +106,7 @@ async def test_retry_after_is_honoured(queue: RedisOutbox, receiver: Receiver, m
 
 @pytest.mark.parametrize("code", [400, 404, 410])
 async def test_other_4xx_is_not_retried(
-    code: int, queue: RedisOutbox, receiver: Receiver, make: Make
+    code: int, queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     receiver.script(code)
     msg_id = await send(queue, receiver.url())
@@ -121,12 +114,13 @@ async def test_other_4xx_is_not_retried(
     await until(lambda: d.stats.dead == 1, "the dead letter")
     (letter,) = await queue.dead_letters()
     assert (letter.id, letter.reason) == (msg_id, f"the receiver answered {code}")
-    await asyncio.sleep(0.3)  # several polls: nothing more may arrive
+    polls = d.stats.polls
+    await until(lambda: d.stats.polls >= polls + 3, "three more polls")  # nothing more arrives
     assert len(receiver.hits) == 1
     assert await queue.depth() == 0
 
 
-async def test_a_timeout_is_retried(queue: RedisOutbox, receiver: Receiver, make: Make) -> None:
+async def test_a_timeout_is_retried(queue: Outbox, receiver: Receiver, make: Make) -> None:
     receiver.script(hang(5.0), 200)
     await send(queue, receiver.url())
     d = make(queue)  # FAST.timeout is 1 s
@@ -135,9 +129,7 @@ async def test_a_timeout_is_retried(queue: RedisOutbox, receiver: Receiver, make
     assert len(receiver.hits) == 2
 
 
-async def test_a_redirect_is_not_followed(
-    queue: RedisOutbox, receiver: Receiver, make: Make
-) -> None:
+async def test_a_redirect_is_not_followed(queue: Outbox, receiver: Receiver, make: Make) -> None:
     receiver.script(status(307, {"Location": receiver.url("/elsewhere")}))
     await send(queue, receiver.url())
     d = make(queue)
@@ -148,7 +140,7 @@ async def test_a_redirect_is_not_followed(
 
 
 async def test_a_forbidden_address_is_dead_lettered_without_a_connection(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     strict = await GuardedClient.create(FetchSettings(allow_private=False))
     try:
@@ -163,7 +155,7 @@ async def test_a_forbidden_address_is_dead_lettered_without_a_connection(
 
 
 async def test_attempts_run_out_into_the_dead_letters(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     receiver.script(502)
     await send(queue, receiver.url())
@@ -175,26 +167,27 @@ async def test_attempts_run_out_into_the_dead_letters(
 
 
 async def test_stopped_before_delivery_a_new_dispatcher_delivers_exactly_once(
-    redis_server: RedisProcess, queue: RedisOutbox, prefix: str, receiver: Receiver, make: Make
+    redis_server: RedisProcess, queue: Outbox, prefix: str, receiver: Receiver, make: Make
 ) -> None:
     first = make(queue)
     await guarded(first.stop())
     msg_id = await send(queue, receiver.url())  # lands while no dispatcher runs
-    fresh = Redis.from_url(redis_server.url)  # as after a restart: a new client, a new queue
+    fresh = make_state(redis_server.url, prefix=prefix)  # as after a restart: a new client
     try:
-        later = RedisOutbox(fresh, prefix=prefix)
+        later = Outbox(fresh)
         d = make(later)
         await until(lambda: d.stats.delivered == 1, "the delivery")
         await settled(later)
-        await asyncio.sleep(0.3)
+        polls = d.stats.polls
+        await until(lambda: d.stats.polls >= polls + 3, "three more polls")
     finally:
         await guarded(d.stop())
-        await fresh.aclose()
+        await fresh.close()
     assert [h.headers["webhook-id"] for h in receiver.hits] == [msg_id]
 
 
 async def test_a_crash_mid_delivery_is_redelivered_after_the_lease(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     msg_id = await send(queue, receiver.url())
     # A worker claims it and dies: nothing is ever settled.
@@ -206,7 +199,7 @@ async def test_a_crash_mid_delivery_is_redelivered_after_the_lease(
 
 
 async def test_stop_cuts_off_a_hung_delivery_which_is_redelivered(
-    queue: RedisOutbox, receiver: Receiver, make: Make
+    queue: Outbox, receiver: Receiver, make: Make
 ) -> None:
     receiver.script(hang(30.0), 200)
     settings = msgspec.structs.replace(FAST, timeout=20.0, visibility_timeout=1.0)
@@ -219,21 +212,12 @@ async def test_stop_cuts_off_a_hung_delivery_which_is_redelivered(
     await settled(queue)
 
 
-async def test_the_in_process_outbox_delivers_too(receiver: Receiver, make: Make) -> None:
-    local = LocalOutbox()
-    receiver.script(500, 200)
-    await send(local, receiver.url())
-    d = make(local)
-    await until(lambda: d.stats.delivered == 1, "the delivery")
-    assert await d.depth() == 0
-
-
 async def test_a_redis_outage_pauses_and_recovers(
     redis_process: RedisProcess, prefix: str, receiver: Receiver, make: Make
 ) -> None:
-    r = Redis.from_url(redis_process.url, socket_timeout=0.25, socket_connect_timeout=0.25)
+    state = make_state(redis_process.url, prefix=prefix, reset=0.1)
     try:
-        q = RedisOutbox(r, prefix=prefix, timeout=0.5)
+        q = Outbox(state)
         d = make(q)
         redis_process.stop()
         await until(lambda: d.stats.queue_errors >= 1, "a queue error")
@@ -242,15 +226,13 @@ async def test_a_redis_outage_pauses_and_recovers(
         await until(lambda: d.stats.delivered == 1, "the delivery after recovery")
     finally:
         await guarded(d.stop())
-        await r.aclose()
+        await state.close()
 
 
-async def _retry_enqueue(q: RedisOutbox, url: str) -> None:
-    from proxy.webhooks import QueueUnavailable
-
+async def _retry_enqueue(q: Outbox, url: str) -> None:
     while True:
         try:
             await send(q, url)
             return
-        except QueueUnavailable:
+        except StateUnavailable:
             await asyncio.sleep(0.05)

@@ -1,28 +1,17 @@
-"""One suite for both DeliveryQueue backends: Redis (real server) and in-process."""
+"""The webhook outbox on a real Redis: claims, leases, settling, dead letters, durability."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import msgspec
-import pytest
-from redis.asyncio import Redis
 
-from proxy.webhooks import DeliveryQueue, LocalOutbox, RedisOutbox, new_delivery
+from proxy.state import SharedState
+from proxy.webhooks import Outbox, new_delivery
 from proxy.webhooks.record import Delivery
+from tests.support.servers import RedisProcess
+from tests.support.state import make_state
+from tests.unit.webhooks.conftest import eventually
 
 LEASE = 30.0
-
-
-@pytest.fixture(params=["redis", "local"])
-async def queue(
-    request: pytest.FixtureRequest, redis: Redis, prefix: str
-) -> AsyncIterator[DeliveryQueue]:
-    if request.param == "redis":
-        yield RedisOutbox(redis, prefix=prefix)
-    else:
-        yield LocalOutbox()
 
 
 def item(n: int = 0) -> Delivery:
@@ -30,8 +19,9 @@ def item(n: int = 0) -> Delivery:
 
 
 async def test_claim_hands_out_each_due_delivery_once_and_counts_the_attempt(
-    queue: DeliveryQueue,
+    state: SharedState,
 ) -> None:
+    queue = Outbox(state)
     sent = [item(n) for n in range(3)]
     for d in sent:
         await queue.enqueue(d)
@@ -55,38 +45,52 @@ async def test_claim_hands_out_each_due_delivery_once_and_counts_the_attempt(
     assert await queue.depth() == 0
 
 
-async def test_enqueue_is_idempotent_on_the_id(queue: DeliveryQueue) -> None:
+async def test_enqueue_is_idempotent_on_the_id(state: SharedState) -> None:
+    queue = Outbox(state)
     d = item()
     await queue.enqueue(d)
     await queue.enqueue(d)
     assert len(await queue.claim(10, LEASE)) == 1
 
 
-async def test_an_unsettled_claim_falls_due_again_after_its_lease(queue: DeliveryQueue) -> None:
+async def test_an_unsettled_claim_falls_due_again_after_its_lease(state: SharedState) -> None:
+    queue = Outbox(state)
     await queue.enqueue(item())
     (first,) = await queue.claim(10, 0.2)
     assert await queue.claim(10, 0.2) == []  # hidden while leased
-    await asyncio.sleep(0.3)
-    (again,) = await queue.claim(10, LEASE)
-    assert (again.id, again.attempt) == (first.id, 2)
+    again: list[Delivery] = []
+
+    async def due_again() -> bool:
+        again.extend(await queue.claim(10, LEASE))
+        return bool(again)
+
+    await eventually(due_again, "the lease to run out")
+    assert (again[0].id, again[0].attempt) == (first.id, 2)
     # The first claim was superseded: it may no longer settle the delivery.
     assert not await queue.ack(first)
     assert not await queue.retry(first, 0)
     assert not await queue.dead(first, "late")
-    assert await queue.ack(again)
+    assert await queue.ack(again[0])
 
 
-async def test_retry_reschedules_after_the_delay(queue: DeliveryQueue) -> None:
+async def test_retry_reschedules_after_the_delay(state: SharedState) -> None:
+    queue = Outbox(state)
     await queue.enqueue(item())
     (d,) = await queue.claim(10, LEASE)
-    assert await queue.retry(d, 0.2)
-    assert await queue.claim(10, LEASE) == []
-    await asyncio.sleep(0.3)
-    (again,) = await queue.claim(10, LEASE)
-    assert again.attempt == 2
+    assert await queue.retry(d, 0.5)
+    assert await queue.claim(10, LEASE) == []  # not before its delay
+    again: list[Delivery] = []
+
+    async def due_again() -> bool:
+        again.extend(await queue.claim(10, LEASE))
+        return bool(again)
+
+    await eventually(due_again, "the retry to fall due")
+    assert again[0].attempt == 2
 
 
-async def test_dead_letters_keep_the_reason_but_not_the_secret(queue: DeliveryQueue) -> None:
+async def test_dead_letters_keep_the_reason_but_not_the_secret(state: SharedState) -> None:
+    queue = Outbox(state)
     d = item(7)
     await queue.enqueue(d)
     (claimed,) = await queue.claim(10, LEASE)
@@ -102,25 +106,22 @@ async def test_dead_letters_keep_the_reason_but_not_the_secret(queue: DeliveryQu
     assert "secret" not in msgspec.structs.asdict(letter)
 
 
-async def test_redis_records_survive_a_new_client(redis_server: object, prefix: str) -> None:
-    from tests.support.servers import RedisProcess
-
-    assert isinstance(redis_server, RedisProcess)
-    one = Redis.from_url(redis_server.url)
+async def test_records_survive_a_new_client(redis_server: RedisProcess, prefix: str) -> None:
+    one = make_state(redis_server.url, prefix=prefix)
     d = item()
-    await RedisOutbox(one, prefix=prefix).enqueue(d)
-    await one.aclose()
-    two = Redis.from_url(redis_server.url)
+    await Outbox(one).enqueue(d)
+    await one.close()
+    two = make_state(redis_server.url, prefix=prefix)
     try:
-        q = RedisOutbox(two, prefix=prefix)
-        (got,) = await q.claim(10, LEASE)
+        (got,) = await Outbox(two).claim(10, LEASE)
         assert got.id == d.id and got.payload == d.payload
         assert d.id.startswith("msg_")
     finally:
-        await two.aclose()
+        await two.close()
 
 
-async def test_redis_keys_share_one_hash_tag(redis: Redis, prefix: str) -> None:
-    q = RedisOutbox(redis, prefix=prefix)
+async def test_keys_share_one_hash_tag(state: SharedState) -> None:
+    q = Outbox(state)
     tags = {k.split("{")[1].split("}")[0] for k in (q.due_key, q.records_key, q.dead_key)}
     assert tags == {"webhooks"}
+    assert all(k.startswith(state.prefix + ":") for k in (q.due_key, q.records_key))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 __all__ = ["BreakerState", "CircuitBreaker"]
 
-log = logging.getLogger("ogedge.limits")
+log = logging.getLogger("ogedge.state")
 
 
 class BreakerState(enum.StrEnum):

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from proxy.limits import BreakerState, CircuitBreaker
+from proxy.state import BreakerState, CircuitBreaker
 
 
 class Clock:
@@ -83,7 +83,7 @@ def test_a_lost_probe_does_not_wedge_the_breaker(clock: Clock) -> None:
 
 
 def test_transitions_are_logged_once(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="ogedge.limits")
+    caplog.set_level(logging.INFO, logger="ogedge.state")
     b = CircuitBreaker(2, 1.0, clock)
     for _ in range(5):
         b.failure(ConnectionError("refused"))

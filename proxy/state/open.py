@@ -1,0 +1,78 @@
+"""Open the shared state of one worker: the only place that decides which Redis is used.
+
+No OGEDGE_REDIS_URL: the embedded server that `ogedge serve` started under the data directory
+(unix socket; it must be answering, since nothing else will start it). A URL: that server, a
+single node or (OGEDGE_REDIS_CLUSTER) a Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+
+from config.settings import RedisSettings, Settings
+from proxy.state.breaker import CircuitBreaker
+from proxy.state.shared import SharedState
+
+__all__ = ["EmbeddedRedisMissing", "embedded_socket", "open_state"]
+
+log = logging.getLogger("ogedge.state")
+_PROBE_TIMEOUT = 2.0
+
+
+class EmbeddedRedisMissing(RuntimeError):
+    """No OGEDGE_REDIS_URL and nothing answers on the embedded socket."""
+
+
+def embedded_socket(data_dir: str) -> Path:
+    return Path(data_dir).resolve() / "redis" / "redis.sock"
+
+
+def _client(rs: RedisSettings, url: str) -> Redis:
+    # Short explicit timeouts: a dead or frozen Redis must cost milliseconds, not seconds.
+    return Redis.from_url(
+        url,
+        socket_timeout=rs.socket_timeout,
+        socket_connect_timeout=rs.connect_timeout,
+        health_check_interval=30,
+    )
+
+
+async def open_state(settings: Settings) -> SharedState:
+    rs = settings.redis
+    breaker = CircuitBreaker(rs.breaker_failures, rs.breaker_reset)
+    if rs.url:
+        parts = urlsplit(rs.url)
+        location = (
+            parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"
+        )
+        return SharedState(
+            _client(rs, rs.url),
+            breaker,
+            timeout=rs.socket_timeout,
+            prefix=rs.prefix,
+            mode="external",
+            location=location,
+        )
+    socket = embedded_socket(settings.storage.data_dir)
+    state = SharedState(
+        _client(rs, f"unix://{socket}"),
+        breaker,
+        timeout=rs.socket_timeout,
+        prefix=rs.prefix,
+        mode="embedded",
+        location=str(socket),
+    )
+    try:
+        await state.ping(_PROBE_TIMEOUT)
+    except Exception as exc:
+        await state.close()
+        raise EmbeddedRedisMissing(
+            f"no Redis answers on {socket}: `ogedge serve` starts one there when "
+            "OGEDGE_REDIS_URL is not set; when running the app another way, start it with "
+            f"`ogedge serve` or set OGEDGE_REDIS_URL ({exc!r})"
+        ) from exc
+    return state

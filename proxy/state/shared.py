@@ -1,0 +1,95 @@
+"""SharedState: the one way to Redis for every part of ogedge.
+
+It owns the client (one pool per worker), the circuit breaker and the timeout policy, so each
+Redis user says *what* to do and `call` decides *whether and how long*:
+
+- every call is bounded twice: the client's socket timeouts catch a dead peer, and an asyncio
+  deadline catches a frozen one (a SIGSTOPped Redis keeps its TCP connections open and accepts
+  new ones into the backlog, so no socket operation ever times out as a whole);
+- any error or timeout is reported to the breaker; while it is open no call is attempted;
+- either way the caller gets `StateUnavailable` and chooses: fail open (limits, metadata,
+  locks) or answer 503 (quotas, per-key limits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from proxy.errors import Unavailable
+from proxy.state.breaker import CircuitBreaker
+
+__all__ = ["FAILURES", "Mode", "SharedState", "StateClient", "StateUnavailable"]
+
+T = TypeVar("T")
+StateClient = Redis | RedisCluster
+Mode = Literal["embedded", "external"]
+# What "Redis is unavailable" looks like: its own errors, socket errors, and our deadline.
+FAILURES = (RedisError, OSError, TimeoutError)
+
+
+class StateUnavailable(Unavailable):
+    """Redis failed, timed out, or the breaker is open: nothing was (knowingly) changed."""
+
+    def __init__(self, message: str = "shared state (Redis) is unavailable") -> None:
+        super().__init__(message)
+
+
+class SharedState:
+    def __init__(
+        self,
+        client: StateClient,
+        breaker: CircuitBreaker,
+        *,
+        timeout: float,
+        prefix: str = "ogedge",
+        mode: Mode = "external",
+        location: str = "",
+    ) -> None:
+        self.client = client
+        self.breaker = breaker
+        self.timeout = timeout
+        self.prefix = prefix
+        self.mode = mode
+        self.location = location  # for /readyz and logs: the socket path or host, never a password
+
+    def key(self, kind: str, tag: str, *rest: str) -> str:
+        """`<prefix>:<kind>:{<tag>}[:rest…]`. The braces are the Redis Cluster hash tag: every
+        key of one tag lands in one slot, so a script over them never crosses slots."""
+        tail = "".join(":" + part for part in rest)
+        return f"{self.prefix}:{kind}:{{{tag}}}{tail}"
+
+    def script(self, source: str) -> AsyncScript:
+        """Register a Lua script once: calls send EVALSHA and reload it on NOSCRIPT."""
+        return self.client.register_script(source)
+
+    async def call(self, op: Callable[[], Awaitable[T]], within: float | None = None) -> T:
+        """Run `op()` under the breaker and a deadline (`within` seconds, the configured
+        socket timeout by default). Raises StateUnavailable."""
+        breaker = self.breaker
+        if not breaker.allow():
+            raise StateUnavailable("shared state (Redis) is unavailable: circuit open")
+        try:
+            result = await asyncio.wait_for(op(), self.timeout if within is None else within)
+        except FAILURES as exc:
+            breaker.failure(exc)
+            raise StateUnavailable(f"shared state (Redis) is unavailable: {exc!r}") from exc
+        breaker.success()
+        return result
+
+    async def ping(self, within: float) -> None:
+        """A direct reachability probe for /readyz and start-up (the breaker is not consulted:
+        a probe must tell the truth even while it is open). Raises what the client raises."""
+        await asyncio.wait_for(self._ping(), within)
+
+    async def _ping(self) -> Any:
+        return await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.aclose()
