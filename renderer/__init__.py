@@ -22,6 +22,7 @@ from .errors import (
 )
 from .fonts import available_fonts
 from .images import DEFAULT_MAX_PIXELS
+from .libvips import check_runtime
 from .pipeline import (
     Assets,
     Rendered,
@@ -33,7 +34,6 @@ from .pipeline import (
     template_info,
     template_version,
 )
-from .runtime import check_runtime
 from .spec import KINDS, RenderSpec, parse_spec
 from .template import Template, parse_template
 

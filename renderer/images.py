@@ -4,7 +4,7 @@ Defence in depth, cheapest first: the format is sniffed from magic bytes and onl
 WebP, GIF and AVIF are accepted; the header is read lazily and its pixel count checked
 against the limit *before* any pixel is decoded; decoding runs with `fail_on="error"` so
 truncated or corrupt data raises instead of producing garbage; libvips' untrusted loaders
-are blocked process-wide (see `runtime.check_runtime`).
+are blocked process-wide (see `libvips.check_runtime`).
 """
 
 from __future__ import annotations

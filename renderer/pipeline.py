@@ -16,7 +16,7 @@ from .encode import MAX_OUTPUT_BYTES, MEDIA_TYPES, encode
 from .errors import SpecError, TemplateNotFound
 from .fonts import available_fonts
 from .images import DEFAULT_MAX_PIXELS
-from .runtime import check_runtime
+from .libvips import check_runtime
 from .spec import RenderSpec, normalize_fields, spec_digest
 from .template import Template, registry
 
