@@ -179,6 +179,3 @@ def render(
         layers=tuple(reports),
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )
-
-
-check_runtime()
