@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import config
+import renderer
 from proxy.app import OgEdge, create_app
 from proxy.observe import logs as observe_logs
 
@@ -13,6 +14,9 @@ __all__ = ["create"]
 
 
 def create() -> OgEdge:
+    # Fail fast: a worker on a too-old libvips must not start (importing the renderer no
+    # longer checks, so that `ogedge doctor` can report it instead of crashing).
+    renderer.check_runtime()
     settings = config.load()
     app = create_app(settings)
     # After the app: Litestar installs its own root handler when it is built. One JSON object

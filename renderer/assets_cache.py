@@ -7,35 +7,19 @@ masking costs more than all the text on a card, so results are kept in a byte-bo
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable
 
-import cachetools
 import pyvips
 
 from .colours import RGBA
 from .images import decode_fitted
+from .memo import ByteMemo, image_bytes
 from .shapes import rounded_mask, solid
 
 __all__ = ["ASSET_CACHE_BYTES", "fitted_asset", "photo_background"]
 
 ASSET_CACHE_BYTES = 48 * 1024 * 1024
 
-_cache: cachetools.LRUCache[tuple[object, ...], pyvips.Image] = cachetools.LRUCache(
-    maxsize=ASSET_CACHE_BYTES, getsizeof=lambda im: im.width * im.height * im.bands
-)
-_lock = threading.Lock()
-
-
-def _cached(key: tuple[object, ...], build: Callable[[], pyvips.Image]) -> pyvips.Image:
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    image = build()
-    with _lock:
-        _cache[key] = image
-    return image
+_memo: ByteMemo[tuple[object, ...], pyvips.Image] = ByteMemo(ASSET_CACHE_BYTES, image_bytes)
 
 
 def fitted_asset(
@@ -80,7 +64,7 @@ def fitted_asset(
             image = ring.composite2(image.copy(interpretation="srgb"), "over", x=border, y=border)
         return image.cast("uchar").copy(interpretation="srgb").copy_memory()
 
-    return _cached(key, build)
+    return _memo.get_or_build(key, build)
 
 
 def photo_background(
@@ -98,4 +82,4 @@ def photo_background(
         out = photo * (1 - alpha) + alpha * list(scrim[:3])
         return out.cast("uchar").copy(interpretation="srgb").copy_memory()
 
-    return _cached(key, build)
+    return _memo.get_or_build(key, build)

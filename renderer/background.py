@@ -8,23 +8,19 @@ starts from it instead of recomputing 750k gradient pixels.
 from __future__ import annotations
 
 import math
-import threading
 
-import cachetools
 import pyvips
 
 from .colours import RGBA, Palette, parse_hex
 from .layout_model import Background, KindLayout, ShapeLayer
+from .memo import ByteMemo, image_bytes
 from .shapes import shape_image
 
 __all__ = ["BACKGROUND_CACHE_BYTES", "resolve_colour", "static_background"]
 
 BACKGROUND_CACHE_BYTES = 96 * 1024 * 1024
 
-_cache: cachetools.LRUCache[tuple[object, ...], pyvips.Image] = cachetools.LRUCache(
-    maxsize=BACKGROUND_CACHE_BYTES, getsizeof=lambda im: im.width * im.height * im.bands
-)
-_lock = threading.Lock()
+_memo: ByteMemo[tuple[object, ...], pyvips.Image] = ByteMemo(BACKGROUND_CACHE_BYTES, image_bytes)
 
 
 def resolve_colour(ref: str, palette: Palette) -> RGBA:
@@ -138,11 +134,4 @@ def static_background(
     `when` condition holds for this spec (a handful of combinations per template at most).
     """
     key = (template, kind, palette, shapes)
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    built = _build(layout, palette, shapes)  # outside the lock: other renders need not wait
-    with _lock:
-        _cache[key] = built
-    return built
+    return _memo.get_or_build(key, lambda: _build(layout, palette, shapes))

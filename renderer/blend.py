@@ -7,24 +7,32 @@ byte-bounded LRU, so a typical render blends only its title.
 
 from __future__ import annotations
 
-import threading
-
-import cachetools
 import pyvips
+
+from .memo import ByteMemo, image_bytes
 
 __all__ = ["BLEND_CACHE_BYTES", "flatten"]
 
 BLEND_CACHE_BYTES = 24 * 1024 * 1024
 
 Item = tuple[pyvips.Image, int, int]
-# key -> (base, overlays, blended): holding base and overlays keeps their ids from being
-# reused while the entry lives, and lets a hit check identity, not just the id numbers.
-_cache: cachetools.LRUCache[tuple[int, ...], tuple[pyvips.Image, list[pyvips.Image], pyvips.Image]]
-_cache = cachetools.LRUCache(
-    maxsize=BLEND_CACHE_BYTES, getsizeof=lambda v: v[2].width * v[2].height * v[2].bands
+# (base, overlays, blended): holding base and overlays keeps their ids from being reused
+# while the entry lives, and lets a hit check identity, not just the id numbers.
+Entry = tuple[pyvips.Image, list[pyvips.Image], pyvips.Image]
+
+
+def _materialise(entry: Entry) -> Entry:
+    return entry[0], entry[1], entry[2].copy_memory()
+
+
+# Kept only the second time a combination is seen (4096 first sightings remembered), so
+# one-off titles never pay for a copy or take cache space.
+_memo: ByteMemo[tuple[int, ...], Entry] = ByteMemo(
+    BLEND_CACHE_BYTES,
+    lambda entry: image_bytes(entry[2]),
+    admit_on_repeat=4096,
+    materialise=_materialise,
 )
-_seen: cachetools.LRUCache[tuple[int, ...], bool] = cachetools.LRUCache(maxsize=4096)
-_lock = threading.Lock()
 
 
 def _clusters(overlays: list[tuple[pyvips.Image, int, int]]) -> list[list[int]]:
@@ -65,30 +73,18 @@ def _blend(region: pyvips.Image, items: list[tuple[pyvips.Image, int, int]]) -> 
 def _region(
     base: pyvips.Image, items: list[Item], x0: int, y0: int, w: int, h: int
 ) -> pyvips.Image:
-    """The blended region, from the cache when this exact combination was seen before.
-
-    A combination is materialised only the second time it is seen, so one-off titles
-    never pay for a copy or take cache space.
-    """
+    """The blended region, from the cache when this exact combination was seen before."""
     key = (id(base), x0, y0, w, h, *(v for im, x, y in items for v in (id(im), x, y)))
-    with _lock:
-        hit = _cache.get(key)
-        repeat = _seen.pop(key, False)
-        if hit is None and not repeat:
-            _seen[key] = True
-    if (
-        hit is not None
-        and hit[0] is base
-        and all(a is b for a, (b, _, _) in zip(hit[1], items, strict=True))
-    ):
-        return hit[2]
-    region = base.crop(x0, y0, w, h)
-    blended = _blend(region, [(im, x - x0, y - y0) for im, x, y in items])
-    if repeat:
-        blended = blended.copy_memory()
-        with _lock:
-            _cache[key] = (base, [im for im, _, _ in items], blended)
-    return blended
+
+    def build() -> Entry:
+        region = base.crop(x0, y0, w, h)
+        blended = _blend(region, [(im, x - x0, y - y0) for im, x, y in items])
+        return base, [im for im, _, _ in items], blended
+
+    entry = _memo.get_or_build(key, build)
+    if entry[0] is base and all(a is b for a, (b, _, _) in zip(entry[1], items, strict=True)):
+        return entry[2]
+    return build()[2]  # same ids, other images: never hand out another combination's pixels
 
 
 def flatten(base: pyvips.Image, overlays: list[Item]) -> pyvips.Image:

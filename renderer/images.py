@@ -4,7 +4,7 @@ Defence in depth, cheapest first: the format is sniffed from magic bytes and onl
 WebP, GIF and AVIF are accepted; the header is read lazily and its pixel count checked
 against the limit *before* any pixel is decoded; decoding runs with `fail_on="error"` so
 truncated or corrupt data raises instead of producing garbage; libvips' untrusted loaders
-are blocked process-wide (see `runtime.check_runtime`).
+are blocked process-wide (see `libvips.check_runtime`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyvips
 
 from .errors import AssetError
+from .libvips import check_runtime
 
 __all__ = ["ALLOWED_FORMATS", "DEFAULT_MAX_PIXELS", "decode_fitted", "sniff_format"]
 
@@ -66,6 +67,7 @@ def decode_fitted(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> pyvips.Image:
     """Decode `data` to sRGB RGBA fitting width x height (cover if `crop`, else contain)."""
+    check_runtime()  # the one place untrusted bytes reach libvips: loaders blocked first
     fmt = sniff_format(data)
     if fmt not in ALLOWED_FORMATS:
         raise AssetError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyvips
 
-from renderer import Assets, RenderSpec, render
+from renderer import Assets, RenderSpec, blend, render
 from renderer.blend import _blend, flatten
 
 from .conftest import decode, png_bytes
@@ -37,6 +37,15 @@ def test_repeated_flatten_is_identical_and_follows_its_inputs() -> None:
     assert other != first  # another base never gets the cached region
     moved = flatten(base, [(overlay, 6, 4)]).write_to_memory()
     assert moved != first
+
+
+def test_a_region_is_kept_only_the_second_time_it_is_seen() -> None:
+    base, overlay = _rgb([30, 60, 90]), _overlay()
+    key = (id(base), 5, 4, overlay.width, overlay.height, id(overlay), 5, 4)
+    flatten(base, [(overlay, 5, 4)])
+    assert key not in blend._memo  # a one-off costs no copy and no space
+    flatten(base, [(overlay, 5, 4)])
+    assert key in blend._memo
 
 
 def test_same_spec_renders_identical_bytes_across_cache_states() -> None:

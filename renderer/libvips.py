@@ -2,6 +2,8 @@
 
 Done once per process before the first decode, because asset bytes come from the internet and
 libvips ships loaders (e.g. ImageMagick, PDF, Matlab) that were never meant for hostile input.
+Not at import: `ogedge doctor` imports the renderer and must be able to report an old libvips.
+`render` and `decode_fitted` call it first; the server calls it once per worker at start-up.
 """
 
 from __future__ import annotations
