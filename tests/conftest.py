@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.cluster import RedisClusterProcess
 from tests.support.servers import MotoProcess, RedisProcess
 
 # Standard AWS variables for moto: any credentials work, and none may leak to a real account.
@@ -21,6 +22,14 @@ def redis_server() -> Iterator[RedisProcess]:
     server = RedisProcess().start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProcess]:
+    """A 3-master Redis Cluster shared by the session: tests must not stop or freeze its nodes."""
+    cluster = RedisClusterProcess().start()
+    yield cluster
+    cluster.cleanup()
 
 
 @pytest.fixture
