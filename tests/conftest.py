@@ -11,6 +11,7 @@ import pytest
 import config
 from proxy.state import SharedState
 from proxy.state.open import open_state
+from tests.support.cluster import RedisClusterProcess
 from tests.support.servers import MotoProcess, RedisProcess
 
 # Standard AWS variables for moto: any credentials work, and none may leak to a real account.
@@ -24,6 +25,14 @@ def redis_server() -> Iterator[RedisProcess]:
     server = RedisProcess().start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProcess]:
+    """A 3-master Redis Cluster shared by the session: tests must not stop or freeze its nodes."""
+    cluster = RedisClusterProcess().start()
+    yield cluster
+    cluster.cleanup()
 
 
 @pytest.fixture

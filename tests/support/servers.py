@@ -13,7 +13,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["MotoProcess", "RedisProcess", "free_port", "stop_process", "wait_port"]
+__all__ = [
+    "MotoProcess",
+    "RedisProcess",
+    "UnixRedisProcess",
+    "free_port",
+    "stop_process",
+    "wait_port",
+    "wait_unix_socket",
+]
 
 
 def free_port() -> int:
@@ -35,6 +43,23 @@ def wait_port(
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def wait_unix_socket(
+    path: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {path}")
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(0.2)
+            try:
+                s.connect(path)
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {path} after {timeout}s")
 
 
 def stop_process(
@@ -70,8 +95,9 @@ class RedisProcess:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisProcess:
-        args = [
+    def command(self) -> list[str]:
+        """The redis-server command line; subclasses append their options (the last one wins)."""
+        return [
             self.exe,
             "--port",
             str(self.port),
@@ -86,9 +112,16 @@ class RedisProcess:
             "--daemonize",
             "no",
         ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, proc=self.proc)
+
+    def start(self) -> RedisProcess:
+        self.proc = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.wait_ready(self.proc)
         return self
+
+    def wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
+        wait_port(self.port, proc=proc)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -106,6 +139,25 @@ class RedisProcess:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class UnixRedisProcess(RedisProcess):
+    """A redis-server on a unix socket only (`--port 0`: no TCP listener at all)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.port = 0
+        self.socket = str(Path(self.dir) / "redis.sock")
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--unixsocket", self.socket, "--unixsocketperm", "700"]
+
+    def wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
+        wait_unix_socket(self.socket, proc=proc)
 
 
 class MotoProcess:
