@@ -65,9 +65,15 @@ def semantic_errors(s: Settings) -> list[str]:
         "1-32 letters, digits, '_', '.' or '-'",
     )
     need(
-        not r.cluster or bool(r.url),
+        not r.cluster or urlsplit(r.url).scheme in {"redis", "rediss"},
         "redis.cluster",
-        "OGEDGE_REDIS_URL naming a cluster node (the embedded Redis is a single node)",
+        "OGEDGE_REDIS_URL naming a cluster node as redis:// or rediss:// (the embedded Redis "
+        "and unix sockets are single nodes)",
+    )
+    need(
+        not r.cluster or urlsplit(r.url).path in {"", "/", "/0"},
+        "redis.url",
+        "database 0 in cluster mode (a cluster has no other)",
     )
     need(r.socket_timeout > 0, "redis.socket_timeout", "seconds > 0")
     need(r.connect_timeout > 0, "redis.connect_timeout", "seconds > 0")

@@ -119,10 +119,12 @@ class RedisGCRA:
         tolerance: float,
     ) -> list[Any]:
         # Plain EVALSHA in a non-transactional pipeline, not the Script object: a pipeline that
-        # knows its scripts sends SCRIPT EXISTS first, a second round trip on every sync.
+        # knows its scripts sends SCRIPT EXISTS first, a second round trip on every sync. As a
+        # raw command: the cluster pipeline refuses `evalsha()` but routes EVALSHA by its key.
         pipe = self._state.client.pipeline(transaction=False)
+        sha = self._script.sha
         for key in keys:
-            pipe.evalsha(
-                self._script.sha, 1, self.key(scope, key), interval, tolerance, counts[key], "sync"
+            pipe.execute_command(
+                "EVALSHA", sha, 1, self.key(scope, key), interval, tolerance, counts[key], "sync"
             )
         return list(await pipe.execute(raise_on_error=False))

@@ -11,10 +11,9 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-
 from config.settings import RedisSettings, Settings
 from proxy.state.breaker import CircuitBreaker
+from proxy.state.connect import StateClient, connect
 from proxy.state.shared import SharedState
 
 __all__ = ["EmbeddedRedisMissing", "embedded_socket", "open_state"]
@@ -31,13 +30,10 @@ def embedded_socket(data_dir: str) -> Path:
     return Path(data_dir).resolve() / "redis" / "redis.sock"
 
 
-def _client(rs: RedisSettings, url: str) -> Redis:
+def _client(rs: RedisSettings, url: str, cluster: bool = False) -> StateClient:
     # Short explicit timeouts: a dead or frozen Redis must cost milliseconds, not seconds.
-    return Redis.from_url(
-        url,
-        socket_timeout=rs.socket_timeout,
-        socket_connect_timeout=rs.connect_timeout,
-        health_check_interval=30,
+    return connect(
+        url, cluster=cluster, socket_timeout=rs.socket_timeout, connect_timeout=rs.connect_timeout
     )
 
 
@@ -50,7 +46,7 @@ async def open_state(settings: Settings) -> SharedState:
             parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"
         )
         return SharedState(
-            _client(rs, rs.url),
+            _client(rs, rs.url, rs.cluster),
             breaker,
             timeout=rs.socket_timeout,
             prefix=rs.prefix,

@@ -17,21 +17,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from proxy.errors import Unavailable
 from proxy.state.breaker import CircuitBreaker
+from proxy.state.connect import StateClient
 
 __all__ = ["FAILURES", "Mode", "SharedState", "StateClient", "StateUnavailable"]
 
 T = TypeVar("T")
-StateClient = Redis | RedisCluster
 Mode = Literal["embedded", "external"]
-# What "Redis is unavailable" looks like: its own errors, socket errors, and our deadline.
-FAILURES = (RedisError, OSError, TimeoutError)
+# What "Redis is unavailable" looks like: its own errors, socket errors, our deadline, and a
+# cluster the client cannot reach (RedisClusterException is not a RedisError).
+FAILURES = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
 class StateUnavailable(Unavailable):
