@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from k6_run import OUT, run_k6  # noqa: E402
 
 import config  # noqa: E402
+from proxy import layout  # noqa: E402
 from proxy.keys import KeyRegistry  # noqa: E402
-from proxy.records import SpecRecord, spec_key  # noqa: E402
+from proxy.records import SpecRecord  # noqa: E402
 from proxy.storage import create_storage  # noqa: E402
 from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
 from tests.support.servers import RedisProcess  # noqa: E402
@@ -45,7 +46,7 @@ async def prepare(settings: config.Settings) -> tuple[str, list[str], list[str]]
         for slug in pending:
             spec = {"template": "docs", "title": f"Rendered on first request {slug}"}
             record = SpecRecord(slug=slug, project="bench", spec=spec, created=time.time())
-            await storage.put(spec_key(slug), msgspec.json.encode(record), "application/json")
+            await storage.put(layout.spec(slug), msgspec.json.encode(record), "application/json")
         return key, hits, pending
     finally:
         await storage.close()

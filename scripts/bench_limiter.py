@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from redis.asyncio import Redis
 
-from proxy.limits import (
-    CircuitBreaker,
-    ImageLimiter,
-    LocalGCRA,
-    RedisGCRA,
-    RedisReconciler,
-)
+from proxy.limits import ImageLimiter, LocalGCRA, Reconciler, RedisGCRA
 from proxy.limits.redis_gcra import SYNC_CHUNK
+from proxy.state import CircuitBreaker, SharedState
+
+
+def shared(client: Redis, timeout: float, prefix: str) -> SharedState:
+    return SharedState(client, CircuitBreaker(3, 2.0), timeout=timeout, prefix=prefix)
+
 
 RATE = 1e6  # high enough that nothing is denied: the cost of deciding, not of refusing
 BURST = 100
@@ -50,8 +50,7 @@ async def acquire_sequential(gcra: RedisGCRA, scope: str, seconds: float) -> Non
     deadline = start + seconds
     while time.perf_counter() < deadline:
         for _ in range(100):
-            if await gcra.acquire(scope, KEYS[ops % n], RATE, BURST) is None:
-                raise SystemExit("Redis unavailable during the benchmark")
+            await gcra.acquire(scope, KEYS[ops % n], RATE, BURST)
             ops += 1
     report("a1. RedisGCRA.acquire, sequential", ops, time.perf_counter() - start)
 
@@ -64,8 +63,7 @@ async def acquire_concurrent(gcra: RedisGCRA, scope: str, seconds: float, tasks:
     async def worker(w: int) -> None:
         i = w
         while time.perf_counter() < deadline:
-            if await gcra.acquire(scope, KEYS[i % len(KEYS)], RATE, BURST) is None:
-                raise SystemExit("Redis unavailable during the benchmark")
+            await gcra.acquire(scope, KEYS[i % len(KEYS)], RATE, BURST)
             counts[w] += 1
             i += tasks
 
@@ -79,8 +77,9 @@ async def check_with_sync(
     client: Redis, scope: str, seconds: float, interval: float, active: int
 ) -> None:
     local = LocalGCRA(RATE, BURST)
-    breaker = CircuitBreaker(3, 2.0)
-    reconciler = RedisReconciler(local, RedisGCRA(client, breaker, 0.25), interval, scope)
+    state = shared(client, 0.25, scope)
+    breaker = state.breaker
+    reconciler = Reconciler(local, RedisGCRA(state), interval)
     limiter = ImageLimiter(local, reconciler)
     limiter.start()
     check, n, ops = limiter.check, active, 0
@@ -106,13 +105,12 @@ async def check_with_sync(
 
 
 async def sync_round(client: Redis, scope: str, keys: int) -> None:
-    gcra = RedisGCRA(client, CircuitBreaker(3, 2.0), 5.0)
+    gcra = RedisGCRA(shared(client, 5.0, scope))
     counts = {key: 1 for key in KEYS[:keys]}
     rounds = 5
     start = time.perf_counter()
     for _ in range(rounds):
-        if await gcra.sync(scope, counts, RATE, BURST) is None:
-            raise SystemExit("Redis unavailable during the benchmark")
+        await gcra.sync(scope, counts, RATE, BURST)
     elapsed = (time.perf_counter() - start) / rounds
     pipelines = -(-keys // SYNC_CHUNK)
     print(
@@ -134,11 +132,11 @@ def check_local(seconds: float) -> None:
 
 
 async def main(url: str, seconds: float, tasks: int, interval: float) -> None:
-    scope = f"bench-{uuid.uuid4().hex[:8]}"
+    scope = f"bench-{uuid.uuid4().hex[:8]}"  # also the key prefix: a run of its own
     client = Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=1.0)
     try:
         await client.ping()
-        gcra = RedisGCRA(client, CircuitBreaker(3, 2.0), 5.0)
+        gcra = RedisGCRA(shared(client, 5.0, scope))
         await acquire_sequential(gcra, scope, seconds)
         await acquire_concurrent(gcra, scope, seconds, tasks)
         await check_with_sync(client, scope, seconds / 2, interval, 1000)

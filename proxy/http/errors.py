@@ -97,6 +97,9 @@ def describe(exc: BaseException) -> Answer:
         return Answer(404, "not_found", "no such resource")
     if isinstance(exc, HTTPException):
         return _http(exc)
+    if isinstance(exc, RecursionError):
+        # msgspec refuses JSON nested past its depth limit this way, before any handler runs.
+        return Answer(400, "invalid_json", "the JSON body is nested too deeply", "body")
     if isinstance(exc, StorageError):
         log.error("storage error: %r", exc, exc_info=exc)
         return _unavailable("storage_unavailable", "image storage failed", 2)

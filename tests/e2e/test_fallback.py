@@ -10,7 +10,8 @@ import msgspec
 import pytest
 
 import config
-from proxy.records import SpecRecord, image_key, spec_key
+from proxy import layout
+from proxy.records import SpecRecord
 from proxy.storage import ObjectNotFound, create_storage
 from tests.e2e.conftest import Start, unique_slug
 from tests.support.servers import RedisProcess
@@ -23,9 +24,9 @@ async def put_spec_only(env: dict[str, str], slug: str) -> None:
     try:
         spec = {"template": "blog", "kind": "og", "title": f"On demand {slug}", "tag": "e2e"}
         record = SpecRecord(slug=slug, project="e2e", spec=spec, created=time.time())
-        await storage.put(spec_key(slug), msgspec.json.encode(record), "application/json")
+        await storage.put(layout.spec(slug), msgspec.json.encode(record), "application/json")
         with pytest.raises(ObjectNotFound):
-            await storage.head(image_key(slug, "png"))
+            await storage.head(layout.image(slug, "png"))
     finally:
         await storage.close()
 

@@ -29,12 +29,38 @@ PAGE = """<!doctype html><html lang="en"><head>
 ICON = png_bytes(64, 64, block=8)
 
 
+def _bad_crc(png: bytes) -> bytes:
+    """The same PNG with one byte of its image data flipped: the header reads fine, the
+    decode fails on the chunk's CRC (libpng's read error)."""
+    at = png.index(b"IDAT") + 8
+    return png[:at] + bytes([png[at] ^ 0xFF]) + png[at + 1 :]
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'
+ICO = b"\x00\x00\x01\x00\x01\x00\x10\x10\x00\x00\x01\x00\x20\x00" + b"\x00" * 64
+
+
+def _page_with(icon: str, image: str) -> bytes:
+    return (
+        "<!doctype html><html><head><title>Broken assets</title>"
+        f'<link rel="icon" href="{icon}"><meta property="og:image" content="{image}">'
+        "</head><body></body></html>"
+    ).encode()
+
+
 class Site(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         routes = {
             "/post": (200, "text/html; charset=utf-8", PAGE.encode()),
             "/icon.png": (200, "image/png", ICON),
             "/image": (200, "image/png", ICON),
+            "/bad-crc.png": (200, "image/png", _bad_crc(ICON)),
+            "/truncated.png": (200, "image/png", ICON[: len(ICON) // 2]),
+            "/icon.svg": (200, "image/svg+xml", SVG),
+            "/favicon.ico": (200, "image/x-icon", ICO),
+            "/broken-crc": (200, "text/html", _page_with("/bad-crc.png", "/truncated.png")),
+            "/broken-svg": (200, "text/html", _page_with("/icon.svg", "/favicon.ico")),
+            "/broken-ico": (200, "text/html", _page_with("/favicon.ico", "/bad-crc.png")),
         }
         status, ctype, body = routes.get(self.path, (404, "text/html", b"<h1>nope</h1>"))
         self.send_response(status)
@@ -119,6 +145,26 @@ def test_generate_scrapes_renders_and_caches(
     assert again.json()["source"] == body["source"]
     # Another kind is another card.
     assert gen(client, key, url=f"{site}/post", kind="square").json()["id"] != body["id"]
+
+
+@pytest.mark.parametrize("page", ["/broken-crc", "/broken-svg", "/broken-ico"])
+def test_a_favicon_or_image_that_cannot_be_decoded_is_left_out_not_fatal(
+    client: TestClient[Any], data_dir: Path, site: str, page: str
+) -> None:
+    key = make_key(data_dir, "acme", monthly_quota=1)
+    # hero draws both: the page image as its background, the favicon as its mark.
+    r = gen(client, key, url=f"{site}{page}", template="hero")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["cached"] is False
+    assert body["assets"] == {"favicon": None, "image": None}
+    omitted = body["assetsOmitted"]
+    assert set(omitted) == {"favicon", "image"}
+    assert all(reason for reason in omitted.values())
+    img = client.get(f"/i/{body['id']}")
+    assert img.status_code == 200 and img.content.startswith(b"\x89PNG")
+    again = gen(client, key, url=f"{site}{page}", template="hero").json()
+    assert again["cached"] is True and again["assetsOmitted"] == omitted  # and no quota spent
 
 
 def test_force_renders_a_new_slug_that_later_repeats_return(
