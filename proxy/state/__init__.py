@@ -1,0 +1,1 @@
+"""Shared state: the Redis that every worker of every node talks to."""
