@@ -56,7 +56,8 @@ class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
-    # Empty = no Redis: in-process limits and caches only.
+    # Empty = embedded: `ogedge serve` runs its own redis-server on <data_dir>/redis/redis.sock
+    # (proxy/state/embedded.py) and every worker uses it.
     url: str = ""
     socket_timeout: float = 0.25
     connect_timeout: float = 0.25
