@@ -6,9 +6,9 @@
 FROM python:3.11-slim-bookworm AS builder
 WORKDIR /app
 COPY . .
-# As root, install.sh also apt-installs the fonts (unused here, harmless); the Python of the
-# base image is new enough, so no Debian Python is added. pip's cache and build leftovers stay
-# in this stage.
+# As root, install.sh also apt-installs the fonts and redis-server (unused here, harmless);
+# the Python of the base image is new enough, so no Debian Python is added. pip's cache and
+# build leftovers stay in this stage.
 RUN scripts/install.sh run
 
 # ---- runtime ------------------------------------------------------------------------------
@@ -27,16 +27,19 @@ WORKDIR /app
 # is the same in both stages.
 COPY --from=builder /app /app
 # Run the installer again: the venv is already stamped as installed, so this only
-# apt-installs the fonts rendering needs at run time. The dpkg-query line fails the build if
+# apt-installs what runs next to Python: the fonts rendering needs, and redis-server, the
+# embedded Redis `ogedge serve` starts when no OGEDGE_REDIS_URL is set (its AOF and socket in
+# /data/redis/, socket /data/redis/redis.sock). The dpkg-query line fails the build if
 # install.sh ever stops installing one of them (tests/unit/test_deploy_files.py keeps this list
-# equal to install.sh's FONT_PKGS).
+# equal to install.sh's FONT_PKGS and REDIS_PKGS).
 RUN scripts/install.sh run \
-    && dpkg-query -W fontconfig fonts-dejavu-core fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk >/dev/null \
+    && dpkg-query -W fontconfig fonts-dejavu-core fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk redis-server >/dev/null \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --create-home --home-dir /home/ogedge ogedge \
     && mkdir -p /data && chown ogedge:ogedge /data
 # /app stays owned by root (read-only for the server); the only writable place is /data,
-# the local-disk store used when no S3 bucket is configured.
+# the local-disk store used when no S3 bucket is configured, and the embedded Redis's
+# directory (/data/redis) when no OGEDGE_REDIS_URL is.
 USER ogedge
 VOLUME /data
 EXPOSE 8000

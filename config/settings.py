@@ -56,7 +56,8 @@ class StorageSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RedisSettings(msgspec.Struct, frozen=True, kw_only=True):
-    # Empty = the embedded redis-server that `ogedge serve` starts under the data directory.
+    # Empty = embedded: `ogedge serve` runs its own redis-server on <data_dir>/redis/redis.sock
+    # (proxy/state/embedded.py) and every worker uses it.
     url: str = ""
     # The URL names one node of a Redis Cluster (every key carries a hash tag).
     cluster: bool = False

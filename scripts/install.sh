@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what ogedge needs on Debian/Ubuntu: system packages (as root, only when missing),
 # then a virtualenv in .venv with the project. Shared by ./dev and the Dockerfile.
-#   scripts/install.sh run    runtime: Python 3.11+, fonts
-#   scripts/install.sh test   runtime + redis-server and the dev/test Python packages
+#   scripts/install.sh run    runtime: Python 3.11+, fonts, redis-server (the embedded Redis
+#                             `ogedge serve` runs when no OGEDGE_REDIS_URL is set)
+#   scripts/install.sh test   runtime + the dev/test Python packages
 #   scripts/install.sh bench  test + nginx (the comparison baseline)
 set -euo pipefail
 mode=${1:-run}
@@ -10,8 +11,8 @@ cd "$(dirname "$0")/.."
 
 FONT_PKGS="fontconfig fonts-dejavu-core fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk"
 PY_PKGS="python3 python3-venv python3-pip ca-certificates"
-pkgs="$PY_PKGS $FONT_PKGS"
-[ "$mode" = test ] || [ "$mode" = bench ] && pkgs="$pkgs redis-server"
+REDIS_PKGS="redis-server"
+pkgs="$PY_PKGS $FONT_PKGS $REDIS_PKGS"
 [ "$mode" = bench ] && pkgs="$pkgs nginx"
 
 missing=""

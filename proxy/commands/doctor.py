@@ -132,23 +132,39 @@ async def _storage(settings: config.Settings) -> Check:
 async def _redis(settings: config.Settings) -> Check:
     from redis.asyncio import Redis
 
+    from proxy.state.embedded import (
+        EmbeddedRedis,
+        EmbeddedRedisError,
+        RedisNotInstalled,
+        installed_version,
+    )
+
     if not settings.redis.url:
+        mode = "embedded (no OGEDGE_REDIS_URL)"
+        try:
+            # Finds redis-server, checks the socket path's length, then that it is new enough.
+            embedded = EmbeddedRedis(settings.storage.data_dir)
+            version = installed_version(embedded.executable)
+        except (RedisNotInstalled, EmbeddedRedisError) as exc:
+            return Check("redis", "FAIL", f"{mode}: {exc}")
         return Check(
             "redis",
-            "WARN",
-            "not configured: limits, quotas and dedup are per worker; set OGEDGE_REDIS_URL "
-            "for more than one worker or node",
+            "OK",
+            f"{mode}: redis-server {version} ({embedded.executable}); `ogedge serve` runs it "
+            f"on {embedded.url}",
         )
     client = Redis.from_url(settings.redis.url, socket_connect_timeout=3, socket_timeout=3)
     try:
         await client.ping()
     except Exception as exc:
         return Check(
-            "redis", "FAIL", f"unreachable: {exc!r}; check OGEDGE_REDIS_URL and that it runs"
+            "redis",
+            "FAIL",
+            f"unreachable: {exc!r}; external Redis: check OGEDGE_REDIS_URL and that it runs",
         )
     finally:
         await client.aclose()
-    return Check("redis", "OK", "reachable")
+    return Check("redis", "OK", "external (OGEDGE_REDIS_URL), reachable")
 
 
 def run_checks() -> list[Check]:

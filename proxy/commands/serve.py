@@ -1,4 +1,5 @@
-"""`ogedge serve`: validate settings, then run the app under Granian."""
+"""`ogedge serve`: validate settings, start the embedded Redis (no OGEDGE_REDIS_URL), then run
+the app under Granian; the embedded Redis stops after the workers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import config
 from proxy.observe.logs import granian_log_config
 from proxy.observe.multiproc import multiproc_dir
+from proxy.state.embedded import EmbeddedRedis, EmbeddedRedisError, RedisNotInstalled
 
 __all__ = ["register"]
 
@@ -43,6 +45,33 @@ def run(args: argparse.Namespace) -> int:
     # Before any worker starts: every worker's metrics go to files there, summed by /metrics.
     multiproc_dir(os.environ)
 
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis.url:
+        # No external Redis: run our own, on <data_dir>/redis/redis.sock, for every worker to
+        # share; started before any worker and stopped after they have all drained.
+        data_dir = settings.storage.data_dir
+        try:
+            embedded = EmbeddedRedis(data_dir)  # RedisNotInstalled before anything else
+            os.makedirs(data_dir, exist_ok=True)
+            embedded.start()
+        except (RedisNotInstalled, EmbeddedRedisError) as exc:
+            print(f"ogedge: {exc}", file=sys.stderr, flush=True)
+            return 2
+        except OSError as exc:
+            print(
+                f"ogedge: cannot set up the embedded Redis under {data_dir}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 2
+    try:
+        return _serve(args, settings, f"embedded ({embedded.url})" if embedded else "external")
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _serve(args: argparse.Namespace, settings: config.Settings, redis: str) -> int:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops
 
@@ -51,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"ogedge: serving on http://{server.host}:{server.port} with {workers} worker(s); "
         f"storage={'s3://' + settings.storage.s3.bucket if settings.storage.s3.bucket else settings.storage.data_dir} "
-        f"redis={'on' if settings.redis.url else 'off'}",
+        f"redis={redis}",
         file=sys.stderr,
         flush=True,
     )

@@ -241,14 +241,16 @@ def _children(pid: int) -> set[int]:
 
 
 def _workers(pid: int) -> set[int]:
-    """Granian's worker processes: the server's forked children (same command line)."""
+    """Granian's worker processes: the server's forked children (same command line; the
+    embedded redis-server is a child too, with a command line of its own)."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
     workers = set()
     for child in _children(pid):
         try:
             cmd = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"serve" in cmd:
+        if cmd == own:
             workers.add(child)
     return workers
 

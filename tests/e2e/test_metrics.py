@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.conftest import Start, seed_card, unique_slug
+from tests.e2e.conftest import RedisProcess, Start, seed_card, unique_slug
 from tests.e2e.test_fallback import put_spec_only
 
 pytestmark = pytest.mark.e2e
@@ -139,7 +139,38 @@ def test_doctor_passes_on_a_tmp_data_dir(tmp_path: Path) -> None:
     assert names == ["libvips", "loaders", "fonts", "templates", "settings", "storage", "redis"]
     assert all(line.split()[0] in ("OK", "WARN") for line in lines)
     assert lines[0].startswith("OK   libvips   version 8.")
-    assert "WARN redis" in done.stdout and "OGEDGE_REDIS_URL" in done.stdout
+    # No OGEDGE_REDIS_URL: `ogedge serve` runs its own redis-server, which must be installed.
+    socket = tmp_path / "data" / "redis" / "redis.sock"
+    assert re.search(
+        rf"^OK   redis +embedded \(no OGEDGE_REDIS_URL\): redis-server \d+\.\d+\.\d+ .*"
+        rf"unix://{re.escape(str(socket))}$",
+        done.stdout,
+        re.M,
+    ), done.stdout
+
+
+def test_doctor_fails_when_the_embedded_redis_is_not_installed(tmp_path: Path) -> None:
+    # Only the venv's bin on PATH: no redis-server (the ogedge script runs the venv's python).
+    done = _doctor(
+        {"OGEDGE_DATA_DIR": str(tmp_path / "data"), "PATH": str(Path(sys.executable).parent)}
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(
+        r"^FAIL redis +embedded \(no OGEDGE_REDIS_URL\): redis-server not found on PATH: "
+        r".*apt-get install redis-server.*OGEDGE_REDIS_URL",
+        done.stdout,
+        re.M,
+    ), done.stdout
+
+
+def test_doctor_says_external_for_a_reachable_url(
+    tmp_path: Path, redis_server: RedisProcess
+) -> None:
+    done = _doctor(
+        {"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_REDIS_URL": redis_server.url}
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^OK   redis +external \(OGEDGE_REDIS_URL\), reachable$", done.stdout, re.M)
 
 
 def test_doctor_fails_and_says_what_to_fix(tmp_path: Path) -> None:
@@ -147,7 +178,9 @@ def test_doctor_fails_and_says_what_to_fix(tmp_path: Path) -> None:
         {"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_REDIS_URL": "redis://127.0.0.1:1/0"}
     )
     assert done.returncode == 1
-    assert re.search(r"^FAIL redis +unreachable: .*OGEDGE_REDIS_URL", done.stdout, re.M)
+    assert re.search(
+        r"^FAIL redis +unreachable: .*external Redis: check OGEDGE_REDIS_URL", done.stdout, re.M
+    )
     bad = _doctor({"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_IMAGE_RATE": "lots"})
     assert bad.returncode == 1
     assert re.search(r"^FAIL settings +OGEDGE_IMAGE_RATE", bad.stdout, re.M)

@@ -30,8 +30,13 @@ FONTS = {
     "fonts-noto-color-emoji",
     "fonts-noto-cjk",
 }
-# Files the running service reads from /app (README.md: pyproject's readme, for pip install).
+# What runs next to Python: `ogedge serve` starts its own redis-server when no
+# OGEDGE_REDIS_URL is set (the image's default), so the runtime image must have it.
+RUNTIME_REDIS = {"redis-server"}
+# Files the running service reads from /app (README.md: pyproject's readme, for pip install;
+# config/redis.conf: the embedded Redis's settings).
 NEEDED_IN_CONTEXT = [
+    "config/redis.conf",
     "templates/blog.toml",
     "templates/palettes.toml",
     "proxy/asgi.py",
@@ -103,13 +108,25 @@ def dockerfile_env() -> dict[str, str]:
     return env
 
 
-def install_font_pkgs() -> set[str]:
-    text = _read("scripts/install.sh")
-    m = re.search(r'^FONT_PKGS="([^"]*)"', text, re.M)
-    assert m, "scripts/install.sh: no FONT_PKGS line"
-    # ...and run mode installs them.
-    assert re.search(r'^pkgs="\$PY_PKGS \$FONT_PKGS"', text, re.M), "install.sh: fonts not in run"
+def _install_list(name: str) -> set[str]:
+    m = re.search(rf'^{name}="([^"]*)"', _read("scripts/install.sh"), re.M)
+    assert m, f"scripts/install.sh: no {name} line"
     return set(m.group(1).split())
+
+
+def install_font_pkgs() -> set[str]:
+    return _install_list("FONT_PKGS")
+
+
+def install_redis_pkgs() -> set[str]:
+    return _install_list("REDIS_PKGS")
+
+
+def install_run_lists() -> list[str]:
+    """The lists `scripts/install.sh run` installs: its unconditional pkgs= line."""
+    m = re.search(r'^pkgs="([^"]*)"', _read("scripts/install.sh"), re.M)
+    assert m, "scripts/install.sh: no pkgs= line"
+    return re.findall(r"\$([A-Z_]+)", m.group(1))
 
 
 def compose() -> dict[str, Any]:
@@ -258,13 +275,16 @@ def test_dockerignore_keeps_local_state_out() -> None:
     assert dockerignore_excludes("proxy/__pycache__/asgi.cpython-311.pyc")
 
 
-def test_fonts_are_the_installer_fonts() -> None:
-    fonts = install_font_pkgs()
+def test_runtime_packages_are_the_installer_ones_and_the_image_has_them() -> None:
+    fonts, redis = install_font_pkgs(), install_redis_pkgs()
     assert fonts == FONTS
+    assert redis == RUNTIME_REDIS
+    # `scripts/install.sh run` (./dev run, the image) installs both lists, not only `test`.
+    assert {"PY_PKGS", "FONT_PKGS", "REDIS_PKGS"} <= set(install_run_lists())
     runs = " ".join(_args(_final(), "RUN"))
     m = re.search(r"dpkg-query -W ([a-z0-9 .+-]+?)\s*>", runs)
-    assert m, "the final stage should check the fonts are installed (dpkg-query -W …)"
-    assert set(m.group(1).split()) == fonts
+    assert m, "the final stage should check the runtime packages (dpkg-query -W …)"
+    assert set(m.group(1).split()) == fonts | redis
 
 
 # ---- settings names and values --------------------------------------------------------------
