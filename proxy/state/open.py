@@ -8,15 +8,15 @@ single node or (OGEDGE_REDIS_CLUSTER) a Redis Cluster.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.settings import RedisSettings, Settings
 from proxy.state.breaker import CircuitBreaker
 from proxy.state.connect import StateClient, connect
+from proxy.state.embedded import embedded_socket, embedded_url
 from proxy.state.shared import SharedState
 
-__all__ = ["EmbeddedRedisMissing", "embedded_socket", "open_state"]
+__all__ = ["EmbeddedRedisMissing", "open_state"]
 
 log = logging.getLogger("ogedge.state")
 _PROBE_TIMEOUT = 2.0
@@ -24,10 +24,6 @@ _PROBE_TIMEOUT = 2.0
 
 class EmbeddedRedisMissing(RuntimeError):
     """No OGEDGE_REDIS_URL and nothing answers on the embedded socket."""
-
-
-def embedded_socket(data_dir: str) -> Path:
-    return Path(data_dir).resolve() / "redis" / "redis.sock"
 
 
 def _client(rs: RedisSettings, url: str, cluster: bool = False) -> StateClient:
@@ -55,7 +51,7 @@ async def open_state(settings: Settings) -> SharedState:
         )
     socket = embedded_socket(settings.storage.data_dir)
     state = SharedState(
-        _client(rs, f"unix://{socket}"),
+        _client(rs, embedded_url(settings.storage.data_dir)),
         breaker,
         timeout=rs.socket_timeout,
         prefix=rs.prefix,

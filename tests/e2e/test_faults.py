@@ -105,7 +105,7 @@ def test_s3_down_serves_hot_hits_and_503s_misses(tmp_path: Path, start_server: S
             assert r.content == hot
             miss = c.get("/i/ColdCard0001")
             assert miss.status_code == 503
-            assert miss.headers["retry-after"] == "1"
+            assert miss.headers["retry-after"] == "2"
             assert c.get("/readyz").status_code == 503
     finally:
         moto.stop()

@@ -113,6 +113,7 @@ async def test_webhook_queued_while_receiver_down_is_delivered_after_server_rest
                 f"{first.url}/api/v2/render",
                 headers={"x-api-key": key},
                 json={
+                    "template": "blog",
                     "title": "Deliver me later",
                     "webhookUrl": f"http://127.0.0.1:{port}/hook",
                     "webhookSecret": secret,

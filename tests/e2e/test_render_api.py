@@ -110,9 +110,9 @@ def test_redis_down_means_503_for_generation_and_images_still_flow(
     key = create_key(env, unique_slug("q").lower())
     server = start_server(env)
     with httpx.Client(base_url=server.url, timeout=30, headers={"x-api-key": key}) as c:
-        slug = c.post("/api/v2/render", json={"title": "before the outage"}).json()["slug"]
+        slug = c.post("/api/v2/render", json={"template": "blog", "title": "before the outage"}).json()["slug"]
         redis_process.stop()
-        r = c.post("/api/v2/render", json={"title": "during the outage"})
+        r = c.post("/api/v2/render", json={"template": "blog", "title": "during the outage"})
         assert r.status_code == 503
         assert int(r.headers["retry-after"]) >= 1
         assert c.get(f"/i/{slug}").status_code == 200

@@ -58,6 +58,7 @@ async def test_render_delivers_a_signed_event_and_retries_a_500(
                 f"{server.url}/api/v2/render",
                 headers={"x-api-key": key},
                 json={
+                    "template": "blog",
                     "title": "Tell me when it is ready",
                     "webhookUrl": f"http://127.0.0.1:{port}/hook",
                     "webhookSecret": SECRET,

@@ -162,6 +162,25 @@ async def _hanging_receiver() -> tuple[asyncio.Server, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
+_DUE = "ogedge:webhooks:{webhooks}:due"
+_RECORDS = "ogedge:webhooks:{webhooks}:records"
+
+
+def _claimed(url: str) -> None:
+    """Wait until the queued delivery has been claimed at least once (its attempt counted)."""
+    redis = Redis.from_url(url)
+    deadline = time.monotonic() + EXIT_GUARD
+    try:
+        while time.monotonic() < deadline:
+            records = redis.hvals(_RECORDS)
+            if records and all(b'"attempt":0' not in r for r in records):
+                return
+            time.sleep(0.02)
+        raise AssertionError("the delivery was never claimed")
+    finally:
+        redis.close()
+
+
 @pytest.mark.parametrize("receiver", ["closed_port", "hanging"])
 async def test_sigterm_leaves_queued_webhooks_in_the_outbox(
     receiver: str,
@@ -195,6 +214,7 @@ async def test_sigterm_leaves_queued_webhooks_in_the_outbox(
                 f"{server.url}/api/v2/render",
                 headers={"x-api-key": key},
                 json={
+                    "template": "blog",
                     "title": f"Queued then SIGTERM {receiver}",
                     "webhookUrl": f"http://127.0.0.1:{port}/hook",
                     "webhookSecret": SECRET,
@@ -202,16 +222,16 @@ async def test_sigterm_leaves_queued_webhooks_in_the_outbox(
             )
         assert r.status_code == 201, r.text
         assert r.json()["webhook_dispatched"] is True
-        await asyncio.sleep(0.5)  # the dispatcher has claimed (and tried) it
+        await asyncio.to_thread(_claimed, redis_process.url)  # the dispatcher is trying it
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         assert await _exits(server) == 0, server.output()
 
         redis = Redis.from_url(redis_process.url)
         try:
-            assert redis.zcard("ogedge:{webhooks}:due") == 1
-            assert redis.hlen("ogedge:{webhooks}:records") == 1
-            assert redis.llen("ogedge:{webhooks}:dead") == 0
+            assert redis.zcard(_DUE) == 1
+            assert redis.hlen(_RECORDS) == 1
+            assert redis.llen("ogedge:webhooks:{webhooks}:dead") == 0
         finally:
             redis.close()
     finally:
