@@ -27,12 +27,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from k6_run import OUT, run_k6  # noqa: E402
 
 import config  # noqa: E402
+from devkit.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
+from devkit.servers import RedisProcess  # noqa: E402
 from proxy import layout  # noqa: E402
 from proxy.keys import KeyRegistry  # noqa: E402
 from proxy.records import SpecRecord  # noqa: E402
 from proxy.storage import create_storage  # noqa: E402
-from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
-from tests.support.servers import RedisProcess  # noqa: E402
 
 
 async def prepare(settings: config.Settings) -> tuple[str, list[str], list[str]]:

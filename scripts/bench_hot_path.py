@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from k6_run import OUT, run_k6  # noqa: E402
 
 import config  # noqa: E402
-from tests.support.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
-from tests.support.servers import RedisProcess, free_port, wait_port  # noqa: E402
+from devkit.ogedge import OgEdgeServer, png_bytes, seed  # noqa: E402
+from devkit.servers import RedisProcess, free_port, wait_port  # noqa: E402
 
 N_SLUGS = 20
 

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import config
+from devkit.servers import MotoProcess, RedisProcess
 from proxy.state import SharedState
 from proxy.state.open import open_state
 from tests.support.cluster import RedisClusterProcess
-from tests.support.servers import MotoProcess, RedisProcess
 
 # Standard AWS variables for moto: any credentials work, and none may leak to a real account.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

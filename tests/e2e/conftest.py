@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import config
-from tests.support.ogedge import OgEdgeServer, png_bytes, seed
-from tests.support.servers import MotoProcess, RedisProcess
+from devkit.ogedge import OgEdgeServer, png_bytes, seed
+from devkit.servers import MotoProcess, RedisProcess
 
 Start = Callable[..., OgEdgeServer]
 

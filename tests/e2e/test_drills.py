@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 import config
+from devkit.ogedge import seed
+from devkit.servers import MotoProcess
 from tests.e2e.conftest import Start, seed_card, unique_slug
 from tests.support.faults import FaultProxy
-from tests.support.ogedge import seed
-from tests.support.servers import MotoProcess
 
 pytestmark = pytest.mark.e2e
 MAX_ATTEMPTS = 3
@@ -83,7 +83,9 @@ def test_s3_500s_retry_within_budget_hot_hits_served_misses_503(
             miss = c.get(f"/i/{cold_slug}")
             assert time.monotonic() - started < HANG_GUARD
             assert miss.status_code == 503, miss.text
-            assert miss.headers["retry-after"] == "2"  # the same as the APIs answer (proxy/http/errors.py)
+            assert (
+                miss.headers["retry-after"] == "2"
+            )  # the same as the APIs answer (proxy/http/errors.py)
             attempts = proxy.per_call("http500")
             assert attempts, "the miss never reached storage"
             # Retried (more than one attempt), but never beyond the budget per storage call.

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import redis
 
+from devkit.servers import free_port
 from proxy.state.embedded import SOCKET_PATH_MAX, embedded_socket
 from tests.e2e.conftest import Start
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,11 @@ import msgspec
 import pytest
 
 import config
+from devkit.servers import RedisProcess
 from proxy import layout
 from proxy.records import SpecRecord
 from proxy.storage import ObjectNotFound, create_storage
 from tests.e2e.conftest import Start, unique_slug
-from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.e2e
 

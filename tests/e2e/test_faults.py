@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devkit.servers import MotoProcess, RedisProcess
 from tests.e2e.conftest import Start, seed_card, unique_slug
-from tests.support.servers import MotoProcess, RedisProcess
 
 pytestmark = pytest.mark.e2e
 # A hang guard, not a performance target: a request waiting on a dead Redis would take

@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
+from devkit.ogedge import OgEdgeServer, png_bytes
+from devkit.servers import RedisProcess, free_port
 from tests.e2e.conftest import Start, unique_slug
 from tests.e2e.test_render_api import create_key
-from tests.support.ogedge import OgEdgeServer, png_bytes
-from tests.support.servers import RedisProcess, free_port
 
 pytestmark = pytest.mark.e2e
 PAGE = b"""<html><head><title>Release notes</title>

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
+from devkit.servers import RedisProcess
 from tests.e2e.conftest import Start, seed_card, unique_slug
-from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.e2e
 

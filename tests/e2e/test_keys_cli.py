@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from config.settings import S3Settings, StorageSettings
+from devkit.servers import MotoProcess
 from proxy.keys import ApiKey, KeyRegistry
 from proxy.storage import create_storage
-from tests.support.servers import MotoProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -149,7 +149,7 @@ def test_storage_failure_exits_1(tmp_path: Path) -> None:
 
 
 def test_dead_s3_endpoint_exits_1(tmp_path: Path) -> None:
-    from tests.support.servers import free_port
+    from devkit.servers import free_port
 
     env = clean_env(
         OGEDGE_S3_BUCKET="nowhere",

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devkit.servers import RedisProcess
 from tests.e2e.conftest import Start, unique_slug
-from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.e2e
 OGEDGE = str(Path(sys.executable).with_name("ogedge"))
@@ -110,7 +110,9 @@ def test_redis_down_means_503_for_generation_and_images_still_flow(
     key = create_key(env, unique_slug("q").lower())
     server = start_server(env)
     with httpx.Client(base_url=server.url, timeout=30, headers={"x-api-key": key}) as c:
-        slug = c.post("/api/v2/render", json={"template": "blog", "title": "before the outage"}).json()["slug"]
+        slug = c.post(
+            "/api/v2/render", json={"template": "blog", "title": "before the outage"}
+        ).json()["slug"]
         redis_process.stop()
         r = c.post("/api/v2/render", json={"template": "blog", "title": "during the outage"})
         assert r.status_code == 503

@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
+from devkit.servers import RedisProcess
 from tests.e2e.conftest import Start, unique_slug
 from tests.e2e.test_render_api import create_key
-from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.e2e
 SECRET = "whsec_" + base64.b64encode(b"receiver-shared-secret-bytes").decode()

@@ -18,11 +18,11 @@ import pytest
 from redis import Redis
 
 import config
+from devkit.ogedge import OgEdgeServer, seed
+from devkit.servers import MotoProcess, RedisProcess, free_port
 from tests.e2e.conftest import Start, unique_slug
 from tests.e2e.test_render_api import create_key
 from tests.support.faults import FaultProxy
-from tests.support.ogedge import OgEdgeServer, seed
-from tests.support.servers import MotoProcess, RedisProcess, free_port
 
 pytestmark = pytest.mark.e2e
 # Granian kills workers that have not drained after workers_kill_timeout (30 s); a graceful

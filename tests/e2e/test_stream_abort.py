@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import config
+from devkit.ogedge import seed
+from devkit.servers import MotoProcess
 from tests.e2e.conftest import Start, unique_slug
-from tests.support.ogedge import seed
-from tests.support.servers import MotoProcess
 
 pytestmark = pytest.mark.e2e
 

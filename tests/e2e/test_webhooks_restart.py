@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
+from devkit.servers import RedisProcess, stop_process
 from proxy.webhooks import Outbox, new_delivery, secret_key
-from tests.support.servers import RedisProcess, stop_process
 from tests.support.state import make_state
 from tests.unit.webhooks.conftest import Receiver, guarded, hang, receiver, until
 

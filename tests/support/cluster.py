@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from redis.crc import key_slot
 
-from tests.support.servers import RedisProcess, free_port
+from devkit.servers import RedisProcess, free_port
 
 __all__ = ["ClusterNodeProcess", "RedisClusterProcess"]
 

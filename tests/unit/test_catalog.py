@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from devkit.ogedge import png_bytes
 from proxy.cache import HotCache
 from proxy.catalog import Catalog
 from proxy.fallback import NoFallback
@@ -13,7 +14,6 @@ from proxy.publish import publish
 from proxy.records import ImageMeta, SpecRecord
 from proxy.state import SharedState
 from proxy.storage import LocalStorage
-from tests.support.ogedge import png_bytes
 from tests.unit.test_image import CountingStorage
 
 SLUG = "Catalog00001"

@@ -14,12 +14,12 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from devkit.ogedge import png_bytes, seed
 from proxy import layout
 from proxy.app import create_app
 from proxy.records import ImageMeta, SpecRecord, etag_for
 from proxy.state import SharedState
 from proxy.storage.base import ObjectInfo, StorageUnavailable
-from tests.support.ogedge import png_bytes, seed
 
 SLUG = "AbCdEfGh1234"
 OTHER = "ZyXwVu987654"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from devkit.servers import RedisProcess
 from proxy.metastore import MetaStore
 from proxy.records import ImageMeta
 from proxy.state import BreakerState, SharedState
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 
 META = ImageMeta(

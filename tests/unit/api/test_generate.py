@@ -13,10 +13,10 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from devkit.ogedge import png_bytes
 from proxy.app import create_app
 from proxy.keys import KeyRegistry
 from proxy.storage import LocalStorage
-from tests.support.ogedge import png_bytes
 
 PAGE = """<!doctype html><html lang="en"><head>
 <meta charset="utf-8"><title>Fallback title</title>

@@ -12,12 +12,12 @@ import pytest
 from litestar.testing import TestClient
 
 import config
+from devkit.ogedge import png_bytes
 from proxy import layout
 from proxy.app import create_app
 from proxy.keys import KeyRegistry
 from proxy.records import etag_for
 from proxy.storage import LocalStorage
-from tests.support.ogedge import png_bytes
 
 CARD = {"template": "blog", "title": "Hello from the Render API", "tag": "Docs", "author": "Ada"}
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from devkit.servers import RedisProcess
 from proxy.state import SharedState
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 
 TIMEOUT = 0.25

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from config.settings import LimitSettings
+from devkit.servers import RedisProcess
 from proxy.limits import ImageLimiter
 from proxy.state import BreakerState, SharedState
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 from tests.unit.limits.conftest import TIMEOUT, eventually
 

@@ -8,10 +8,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
+from devkit.servers import RedisProcess
 from proxy.limits import RedisGCRA
 from proxy.limits.redis_gcra import SYNC_CHUNK
 from proxy.state import BreakerState, SharedState, StateUnavailable
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 from tests.unit.limits.conftest import TIMEOUT
 

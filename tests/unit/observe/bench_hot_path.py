@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 import config
+from devkit.ogedge import png_bytes, seed
 from proxy.app import create_app
-from tests.support.ogedge import png_bytes, seed
 
 SLUG = "AbCdEfGh1234"
 

@@ -15,10 +15,10 @@ from litestar.testing import TestClient
 from prometheus_client import REGISTRY
 
 import config
+from devkit.ogedge import png_bytes, seed
 from proxy.app import create_app
 from proxy.observe.logs import JsonFormatter
 from proxy.observe.request_id import REQUEST_ID, from_headers, new_id
-from tests.support.ogedge import png_bytes, seed
 
 SLUG = "AbCdEfGh1234"
 

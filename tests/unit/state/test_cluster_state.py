@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import config
+from devkit.servers import free_port
 from proxy.limits import RedisGCRA
 from proxy.metastore import MetaStore
 from proxy.quotas import QuotaExceeded, Quotas
@@ -20,7 +21,6 @@ from proxy.state.connect import connect
 from proxy.state.open import open_state
 from proxy.webhooks import Outbox, new_delivery
 from tests.support.cluster import RedisClusterProcess
-from tests.support.servers import free_port
 
 
 @pytest.fixture

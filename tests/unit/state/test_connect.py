@@ -12,9 +12,9 @@ from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import MovedError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from devkit.servers import RedisProcess, UnixRedisProcess
 from proxy.state.connect import CLUSTER_RETRIES, HEALTH_CHECK_INTERVAL, connect
 from tests.support.cluster import RedisClusterProcess
-from tests.support.servers import RedisProcess, UnixRedisProcess
 from tests.unit.state.conftest import TIMEOUT
 
 

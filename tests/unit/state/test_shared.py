@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from devkit.servers import RedisProcess
 from proxy.state import BreakerState, SharedState, StateUnavailable
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 
 

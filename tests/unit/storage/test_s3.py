@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from config.settings import S3Settings
+from devkit.servers import MotoProcess
 from proxy.storage import InvalidKey, ObjectNotFound, S3Storage, StorageUnavailable
 from proxy.storage.s3 import s3_prefix
-from tests.support.servers import MotoProcess
 
 # Far above the configured budget (timeouts 1 s, 2 attempts): only a guard against hangs.
 HANG_GUARD = 10.0

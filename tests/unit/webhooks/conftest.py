@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 
 from config.settings import FetchSettings, WebhookSettings
+from devkit.servers import RedisProcess
 from proxy.netguard import GuardedClient
 from proxy.state import SharedState
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 
 # Only a guard against hangs: everything awaited here finishes far sooner when it works.

@@ -11,10 +11,10 @@ import pytest
 from standardwebhooks import Webhook
 
 from config.settings import FetchSettings, WebhookSettings
+from devkit.servers import RedisProcess
 from proxy.netguard import GuardedClient
 from proxy.state import SharedState, StateUnavailable
 from proxy.webhooks import Dispatcher, Outbox, new_delivery, receiver_secret, secret_key
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 from tests.unit.webhooks.conftest import FAST, Receiver, guarded, hang, status, until
 

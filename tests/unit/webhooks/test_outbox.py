@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
+from devkit.servers import RedisProcess
 from proxy.state import SharedState
 from proxy.webhooks import Outbox, new_delivery
 from proxy.webhooks.record import Delivery
-from tests.support.servers import RedisProcess
 from tests.support.state import make_state
 from tests.unit.webhooks.conftest import eventually
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyvips
 
 from config import Settings
+from devkit.servers import free_port, stop_process
 from proxy.publish import publish
 from proxy.records import ImageMeta, SpecRecord
 from proxy.storage import create_storage
-from tests.support.servers import free_port, stop_process
 
 __all__ = ["OgEdgeServer", "png_bytes", "seed"]
 
