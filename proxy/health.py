@@ -36,7 +36,11 @@ async def readyz(services: NamedDependency[Services]) -> Response[dict[str, Any]
         ready = False
         checks["storage"] = {"ok": False, "backend": storage.name, "error": str(exc)}
     state = services.state
-    redis: dict[str, Any] = {"mode": state.mode, "location": state.location}
+    redis: dict[str, Any] = {
+        "mode": state.mode,
+        "topology": state.topology,
+        "location": state.location,
+    }
     try:
         await state.ping(_PROBE_TIMEOUT)
         redis["ok"] = True

@@ -130,41 +130,38 @@ async def _storage(settings: config.Settings) -> Check:
 
 
 async def _redis(settings: config.Settings) -> Check:
-    from redis.asyncio import Redis
+    from proxy.state.embedded import EmbeddedRedisError, RedisNotInstalled, installed_version
+    from proxy.state.open import local_server, open_state
 
-    from proxy.state.embedded import (
-        EmbeddedRedis,
-        EmbeddedRedisError,
-        RedisNotInstalled,
-        installed_version,
-    )
-
-    if not settings.redis.url:
-        mode = "embedded (no OGEDGE_REDIS_URL)"
-        try:
-            # Finds redis-server, checks the socket path's length, then that it is new enough.
-            embedded = EmbeddedRedis(settings.storage.data_dir)
+    mode = "embedded (no OGEDGE_REDIS_URL)"
+    try:
+        # Finds redis-server, checks the socket path's length, then that it is new enough.
+        embedded = local_server(settings)
+        if embedded is not None:
             version = installed_version(embedded.executable)
-        except (RedisNotInstalled, EmbeddedRedisError) as exc:
-            return Check("redis", "FAIL", f"{mode}: {exc}")
+    except (RedisNotInstalled, EmbeddedRedisError) as exc:
+        return Check("redis", "FAIL", f"{mode}: {exc}")
+    if embedded is not None:
         return Check(
             "redis",
             "OK",
             f"{mode}: redis-server {version} ({embedded.executable}); `ogedge serve` runs it "
             f"on {embedded.url}",
         )
-    client = Redis.from_url(settings.redis.url, socket_connect_timeout=3, socket_timeout=3)
+    state = await open_state(settings)
+    kind = state.topology
     try:
-        await client.ping()
+        await state.ping(3.0)
     except Exception as exc:
         return Check(
             "redis",
             "FAIL",
-            f"unreachable: {exc!r}; external Redis: check OGEDGE_REDIS_URL and that it runs",
+            f"unreachable: {exc!r}; external Redis ({kind}): check OGEDGE_REDIS_URL and that "
+            "it runs",
         )
     finally:
-        await client.aclose()
-    return Check("redis", "OK", "external (OGEDGE_REDIS_URL), reachable")
+        await state.close()
+    return Check("redis", "OK", f"external (OGEDGE_REDIS_URL, {kind}), reachable")
 
 
 def run_checks() -> list[Check]:

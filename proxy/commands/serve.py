@@ -10,7 +10,8 @@ import sys
 import config
 from proxy.observe.logs import granian_log_config
 from proxy.observe.multiproc import multiproc_dir
-from proxy.state.embedded import EmbeddedRedis, EmbeddedRedisError, RedisNotInstalled
+from proxy.state.embedded import EmbeddedRedisError, RedisNotInstalled
+from proxy.state.open import local_server
 
 __all__ = ["register"]
 
@@ -45,25 +46,24 @@ def run(args: argparse.Namespace) -> int:
     # Before any worker starts: every worker's metrics go to files there, summed by /metrics.
     multiproc_dir(os.environ)
 
-    embedded: EmbeddedRedis | None = None
-    if not settings.redis.url:
-        # No external Redis: run our own, on <data_dir>/redis/redis.sock, for every worker to
-        # share; started before any worker and stopped after they have all drained.
-        data_dir = settings.storage.data_dir
-        try:
-            embedded = EmbeddedRedis(data_dir)  # RedisNotInstalled before anything else
+    # No external Redis: run our own, on <data_dir>/redis/redis.sock, for every worker to
+    # share; started before any worker and stopped after they have all drained.
+    data_dir = settings.storage.data_dir
+    try:
+        embedded = local_server(settings)  # RedisNotInstalled before anything else
+        if embedded is not None:
             os.makedirs(data_dir, exist_ok=True)
             embedded.start()
-        except (RedisNotInstalled, EmbeddedRedisError) as exc:
-            print(f"ogedge: {exc}", file=sys.stderr, flush=True)
-            return 2
-        except OSError as exc:
-            print(
-                f"ogedge: cannot set up the embedded Redis under {data_dir}: {exc}",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 2
+    except (RedisNotInstalled, EmbeddedRedisError) as exc:
+        print(f"ogedge: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except OSError as exc:
+        print(
+            f"ogedge: cannot set up the embedded Redis under {data_dir}: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     try:
         return _serve(args, settings, f"embedded ({embedded.url})" if embedded else "external")
     finally:

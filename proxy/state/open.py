@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from config.settings import RedisSettings, Settings
 from proxy.state.breaker import CircuitBreaker
 from proxy.state.connect import StateClient, connect
-from proxy.state.embedded import embedded_socket, embedded_url
+from proxy.state.embedded import EmbeddedRedis, embedded_socket, embedded_url
 from proxy.state.shared import SharedState
 
-__all__ = ["EmbeddedRedisMissing", "open_state"]
+__all__ = ["EmbeddedRedisMissing", "local_server", "open_state"]
 
 log = logging.getLogger("ogedge.state")
 _PROBE_TIMEOUT = 2.0
@@ -31,6 +31,14 @@ def _client(rs: RedisSettings, url: str, cluster: bool = False) -> StateClient:
     return connect(
         url, cluster=cluster, socket_timeout=rs.socket_timeout, connect_timeout=rs.connect_timeout
     )
+
+
+def local_server(settings: Settings) -> EmbeddedRedis | None:
+    """The Redis this node runs itself (`ogedge serve` starts it before the workers): the
+    embedded server when no URL is set, else None. Raises RedisNotInstalled, EmbeddedRedisError."""
+    if settings.redis.url:
+        return None
+    return EmbeddedRedis(settings.storage.data_dir)
 
 
 async def open_state(settings: Settings) -> SharedState:

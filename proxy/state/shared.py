@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisClusterException, RedisError
 
@@ -57,6 +58,10 @@ class SharedState:
         self.prefix = prefix
         self.mode = mode
         self.location = location  # for /readyz and logs: the socket path or host, never a password
+
+    @property
+    def topology(self) -> str:
+        return "cluster" if isinstance(self.client, RedisCluster) else "single node"
 
     def key(self, kind: str, tag: str, *rest: str) -> str:
         """`<prefix>:<kind>:{<tag>}[:rest…]`. The braces are the Redis Cluster hash tag: every

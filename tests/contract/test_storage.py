@@ -266,3 +266,52 @@ async def test_unusual_keys_round_trip(storage: Storage, key: str) -> None:
 
 async def test_ping(storage: Storage) -> None:
     await storage.ping()
+
+
+async def test_put_if_absent_creates_once_and_never_overwrites(storage: Storage) -> None:
+    assert await storage.put_if_absent("system/secret", b"first", "text/plain", {"v": "1"})
+    assert not await storage.put_if_absent("system/secret", b"second", "text/plain")
+    info, body, _ = await read_all(storage, "system/secret")
+    assert body == b"first"
+    assert dict(info.metadata) == {"v": "1"}
+
+
+async def test_put_if_absent_has_one_winner_among_concurrent_creators(storage: Storage) -> None:
+    results = await asyncio.gather(
+        *(storage.put_if_absent("system/race", b"w%d" % i, "text/plain") for i in range(12))
+    )
+    assert results.count(True) == 1
+    _, body, _ = await read_all(storage, "system/race")
+    assert body == b"w%d" % results.index(True)  # the object is the winner's, whole
+
+
+async def test_list_is_sorted_scoped_to_the_folder_and_pages(storage: Storage) -> None:
+    keys = [f"index/cards/acme/{n:04d}-slug" for n in (7, 3, 12, 1)] + [
+        "index/cards/acme/sub/x",
+        "index/cards/acmeish/nope",
+        "index/cards/other/nope",
+    ]
+    for key in keys:
+        await storage.put(key, b"", "application/octet-stream")
+    await storage.put("index/cards/acme/0009-meta", b"", "image/png", {"etag": '"x"'})
+    listed = await storage.list("index/cards/acme/")
+    assert listed == [
+        "index/cards/acme/0001-slug",
+        "index/cards/acme/0003-slug",
+        "index/cards/acme/0007-slug",
+        "index/cards/acme/0009-meta",
+        "index/cards/acme/0012-slug",
+        "index/cards/acme/sub/x",
+    ]
+    assert await storage.list("index/cards/acme/", limit=2) == listed[:2]
+    after = await storage.list("index/cards/acme/", start_after=listed[1], limit=2)
+    assert after == listed[2:4]
+    assert await storage.list("index/cards/none/") == []
+    await storage.delete("index/cards/acme/0003-slug")
+    assert "index/cards/acme/0003-slug" not in await storage.list("index/cards/acme/")
+
+
+@pytest.mark.parametrize("prefix", ["index", "/index/", "../x/", "index//", ""])
+async def test_list_refuses_malformed_prefixes(storage: Storage, prefix: str) -> None:
+    with pytest.raises(InvalidKey):
+        await storage.list(prefix)

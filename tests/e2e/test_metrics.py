@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import RedisProcess, Start, seed_card, unique_slug
 from tests.e2e.test_fallback import put_spec_only
+from tests.support.cluster import RedisClusterProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -170,7 +171,25 @@ def test_doctor_says_external_for_a_reachable_url(
         {"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_REDIS_URL": redis_server.url}
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"^OK   redis +external \(OGEDGE_REDIS_URL\), reachable$", done.stdout, re.M)
+    assert re.search(
+        r"^OK   redis +external \(OGEDGE_REDIS_URL, single node\), reachable$", done.stdout, re.M
+    ), done.stdout
+
+
+def test_doctor_reaches_a_cluster_through_the_state_layer(
+    tmp_path: Path, redis_cluster: RedisClusterProcess
+) -> None:
+    done = _doctor(
+        {
+            "OGEDGE_DATA_DIR": str(tmp_path / "data"),
+            "OGEDGE_REDIS_URL": redis_cluster.url,
+            "OGEDGE_REDIS_CLUSTER": "true",
+        }
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(
+        r"^OK   redis +external \(OGEDGE_REDIS_URL, cluster\), reachable$", done.stdout, re.M
+    ), done.stdout
 
 
 def test_doctor_fails_and_says_what_to_fix(tmp_path: Path) -> None:
@@ -179,7 +198,9 @@ def test_doctor_fails_and_says_what_to_fix(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert re.search(
-        r"^FAIL redis +unreachable: .*external Redis: check OGEDGE_REDIS_URL", done.stdout, re.M
+        r"^FAIL redis +unreachable: .*external Redis \(single node\): check OGEDGE_REDIS_URL",
+        done.stdout,
+        re.M,
     )
     bad = _doctor({"OGEDGE_DATA_DIR": str(tmp_path / "data"), "OGEDGE_IMAGE_RATE": "lots"})
     assert bad.returncode == 1
