@@ -5,15 +5,16 @@
 //
 //   node render.mjs --spec '{"title":…,"description":…,"tag":…,"author":…}' \
 //        --avatar a.png --logo l.png [--fonts regular.otf,semibold.otf,bold.otf] \
-//        [--formats png,jpeg,webp] [--iterations 40] [--warmup 3] [--out-dir DIR]
+//        [--formats png,jpeg,webp] [--iterations 40] [--warmup 3] [--start 0] [--out-dir DIR]
 //   node render.mjs --cold --format png --out card.png --spec … --avatar … --logo … [--fonts …]
 //
-// Timed mode: per format, `warmup` untimed renders then `iterations` timed ones, each with "#i"
-// appended to the title as `ogedge bench render` does; a render is node tree → encoded bytes
-// (`Renderer.render`). Prints one JSON line with every render's milliseconds and the bytes of
-// the last card; with --out-dir, writes that card as takumi.<format>. Quality: JPEG 86 and
-// WebP 82 (lossy), ogedge's defaults (renderer/layout_model.py Output).
-// Cold mode: renders one card (title without "#i"), writes it to --out and exits, so the driver
+// Timed mode: per format, `warmup` untimed renders then `iterations` timed ones; every render
+// appends "#n" to the title, n counting up from --start over all formats (warm-ups included), so
+// no title repeats and the driver gives every engine the same titles. A render is node tree →
+// encoded bytes (`Renderer.render`). Prints one JSON line with every render's milliseconds and
+// the bytes of the last card of each format; with --out-dir, writes those as takumi.<format>.
+// Quality: JPEG 86 and WebP 82 (lossy), ogedge's defaults (renderer/layout_model.py Output).
+// Cold mode: renders one card (title without "#n"), writes it to --out and exits, so the driver
 // can time process spawn → file written.
 // One thread: the driver sets RAYON_NUM_THREADS=1 and UV_THREADPOOL_SIZE=1; renders are awaited
 // one at a time.
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     formats: { type: "string", default: "png,jpeg,webp" },
     iterations: { type: "string", default: "40" },
     warmup: { type: "string", default: "3" },
+    start: { type: "string", default: "0" },
     "out-dir": { type: "string" },
     cold: { type: "boolean", default: false },
     format: { type: "string", default: "png" },
@@ -197,14 +199,15 @@ if (args.cold) {
 
 const iterations = Number(args.iterations);
 const warmup = Number(args.warmup);
+let n = Number(args.start);
 const results = {};
 for (const format of args.formats.split(",")) {
-  for (let i = 0; i < warmup; i++) await renderOnce(`${spec.title} #${-1 - i}`, format);
+  for (let i = 0; i < warmup; i++) await renderOnce(`${spec.title} #${n++}`, format);
   const times = [];
   let data;
   for (let i = 0; i < iterations; i++) {
     const started = process.hrtime.bigint();
-    data = await renderOnce(`${spec.title} #${i}`, format);
+    data = await renderOnce(`${spec.title} #${n++}`, format);
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   if (args["out-dir"] && data) writeFileSync(join(args["out-dir"], `takumi.${format}`), data);
