@@ -293,7 +293,8 @@ def comparisons(engines: dict[str, dict[str, Any]], cold_runs: int) -> list[dict
                 f"cold start: spawn → first {FORMAT_LABEL[fmt]} card written, median of {cold_runs}"
             )
         else:
-            scenario = f"render: blog card, og 1200x630 {FORMAT_LABEL[fmt]} {what}, 1 thread"
+            threads = ", 1 thread" if measure == "time" else ""
+            scenario = f"render: blog card, og 1200x630 {FORMAT_LABEL[fmt]} {what}{threads}"
         row: dict[str, Any] = {
             "peer": peer,
             "measure": measure,
