@@ -1,14 +1,16 @@
 """All published comparisons in one run on one machine (issue 5, item 6); `./dev bench`.
 
 Runs, one after the other:
-  1. scripts/bench_hot_path.py  /i/ cache hits and 304s, ogedge against nginx (k6)
-  2. scripts/bench_satori.py    the blog card through ogedge's renderer against satori + resvg
-  3. scripts/bench_generate.py  the Render API and the mixed realistic scenario (k6)
+  1. scripts/bench_hot_path.py      /i/ cache hits and 304s, ogedge against nginx (k6)
+  2. scripts/bench_render_peers.py  the blog card through ogedge's renderer against satori +
+                                    resvg and Takumi: PNG/JPEG/WebP renders, cold starts
+  3. scripts/bench_generate.py      the Render API and the mixed realistic scenario (k6)
 and prints one Markdown table with the machine and the command. Each script's own output goes
 to stderr as it runs; their JSON results (bench-out/) feed the table, which also goes to
 bench-out/bench_all.md. About 3.5 minutes with the default --duration 20s.
 
-    ./dev bench [--duration 20s] [--vus 32] [--workers N] [--iterations 40]
+    ./dev bench [--duration 20s] [--vus 32] [--workers N] [--iterations 40] [--rounds 3]
+        [--cold-runs 5]
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
 PY = sys.executable
-RESULTS = {"hot_path": "hot_path.json", "satori": "satori.json", "generate": "generate.json"}
+RESULTS = {
+    "hot_path": "hot_path.json",
+    "renders": "render_peers.json",
+    "generate": "generate.json",
+}
 
 
 def first_line(cmd: list[str]) -> str:
@@ -88,7 +94,11 @@ def main() -> int:
     parser.add_argument("--duration", default="20s", help="per k6 scenario (10 scenarios)")
     parser.add_argument("--vus", type=int, default=32, help="hot-path connections")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--iterations", type=int, default=40, help="renders per engine")
+    parser.add_argument(
+        "--iterations", type=int, default=40, help="renders per engine, format and round"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved render rounds")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold-start spawns per engine")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     load_before = os.getloadavg()
@@ -98,7 +108,14 @@ def main() -> int:
         "bench_hot_path.py",
         ["--duration", args.duration, "--vus", str(args.vus), "--workers", str(args.workers)],
     )
-    sat, t_sat, _ = run("satori", "bench_satori.py", ["--iterations", str(args.iterations)])
+    sat, t_sat, _ = run(
+        "renders",
+        "bench_render_peers.py",
+        [
+            *("--iterations", str(args.iterations), "--rounds", str(args.rounds)),
+            *("--cold-runs", str(args.cold_runs)),
+        ],
+    )
     gen, t_gen, _ = run(
         "generate",
         "bench_generate.py",
@@ -109,6 +126,8 @@ def main() -> int:
     command = f"./dev bench --duration {args.duration}"
     if args.vus != 32 or args.iterations != 40:
         command += f" --vus {args.vus} --iterations {args.iterations}"
+    if args.rounds != 3 or args.cold_runs != 5:
+        command += f" --rounds {args.rounds} --cold-runs {args.cold_runs}"
     lines = [
         f"Machine: {machine()}.",
         f"Run: {started}, load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; "
@@ -164,27 +183,36 @@ def main() -> int:
         )
     else:
         row("`/i/` hits and 304s vs nginx", "failed: see the output above", "")
-    if sat and sat.get("satori"):
-        o, s = sat["ogedge"], sat["satori"]
-        ratio = o["median_ms"] / s["median_ms"]
-        row(
-            f"render: blog card, og 1200x630 PNG, 1 thread, median of {args.iterations}",
-            f"satori {s['satori']} + resvg {s['resvg']}: {s['median_ms']:.1f} ms "
-            f"(p95 {s['p95_ms']:.1f}), {s['bytes']:,} B",
-            f"{o['median_ms']:.1f} ms (p95 {o['p95_ms']:.1f}), {o['bytes']:,} B",
-            pct(ratio),
-            "<= 25% of satori + resvg's time",
-            ratio <= 0.25,
-        )
-    elif sat:
-        o = sat["ogedge"]
-        row(
-            "render: blog card, og 1200x630 PNG",
-            f"skipped: {sat['skipped'].splitlines()[0]}",
-            f"{o['median_ms']:.1f} ms (p95 {o['p95_ms']:.1f}), {o['bytes']:,} B",
-        )
+    if sat:
+        og = sat["engines"]["ogedge"]
+        samples = f"median of {sat['rounds']}x{sat['iterations']} interleaved"
+        skipped: set[str] = set()
+        for c in sat["comparisons"]:
+            if c["ratio"] is None:  # the peer was skipped: one row says why
+                if c["peer"] not in skipped:
+                    skipped.add(c["peer"])
+                    png = og["formats"]["png"]
+                    row(
+                        f"render: blog card, og 1200x630 PNG, vs {sat['engines'][c['peer']]['label']}",
+                        c["reference"],
+                        f"{png['median_ms']:.1f} ms (p95 {png['p95_ms']:.1f}), {png['bytes']:,} B",
+                    )
+                continue
+            if c["peer"] == "satori":
+                scenario = f"render: blog card, og 1200x630 PNG, 1 thread, {samples}"
+            elif c["measure"] == "cold":
+                scenario = f"vs Takumi: {c['scenario']}"
+            else:
+                label = {"png": "PNG", "jpeg": "JPEG q86", "webp": "WebP q82"}[c["format"]]
+                what = (
+                    f"{label} time, 1 thread, {samples}"
+                    if c["measure"] == "time"
+                    else f"{label} bytes"
+                )
+                scenario = f"vs Takumi: blog card, og 1200x630 {what}"
+            row(scenario, c["reference"], c["ogedge"], pct(c["ratio"]), c["target"], c["met"])
     else:
-        row("render vs satori + resvg", "failed: see the output above", "")
+        row("renders vs satori + resvg and Takumi", "failed: see the output above", "")
     if gen:
 
         def g(r: dict[str, float], hit: bool = False) -> str:

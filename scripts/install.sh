@@ -54,3 +54,22 @@ if [ ! -f "$stamp" ]; then
   fi
   rm -f .venv/.installed-"$mode"-* && touch "$stamp"
 fi
+
+# bench: the Node peers of scripts/bench_render_peers.py (satori + resvg, Takumi), exactly as
+# their package-lock.json files pin them. Benchmark-only: nothing at run time needs Node.
+if [ "$mode" = bench ]; then
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    for dir in scripts/satori scripts/takumi; do
+      if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+         [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        echo "install: npm ci in $dir" >&2
+        if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2; then
+          echo "install: npm ci in $dir failed" >&2
+          exit 1
+        fi
+      fi
+    done
+  else
+    echo "install: node and npm not found (Node.js 18+); the render comparison will skip satori and Takumi" >&2
+  fi
+fi

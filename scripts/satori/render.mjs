@@ -1,15 +1,23 @@
 // The blog card (templates/blog.toml, midnight palette, og size) through satori + @resvg/resvg-js,
-// the engine of @vercel/og. Run by scripts/bench_satori.py, which passes the same texts and the
-// same avatar/logo PNG files it gives ogedge's renderer:
+// the engine of @vercel/og. Run by scripts/bench_render_peers.py, which passes the same texts,
+// the same Inter files and the same avatar/logo PNG files it gives ogedge's renderer and Takumi:
 //
 //   node render.mjs --spec '{"title":…,"description":…,"tag":…,"author":…}' \
-//        --avatar a.png --logo l.png [--iterations 40] [--warmup 3] [--out card.png]
+//        --avatar a.png --logo l.png [--fonts regular.otf,semibold.otf,bold.otf] \
+//        [--iterations 40] [--warmup 3] [--start 0] [--out-dir DIR]
+//   node render.mjs --cold --out card.png --spec … --avatar … --logo … [--fonts …]
 //
-// Each iteration renders JSX-equivalent → SVG (satori) → PNG (resvg), with "#i" appended to the
-// title as `ogedge bench render` does. Prints one JSON line: {median_ms, p95_ms, bytes, …}.
+// Timed mode: `warmup` untimed renders then `iterations` timed ones, each JSX-equivalent → SVG
+// (satori) → PNG (resvg); every render appends "#n" to the title, n counting up from --start
+// (warm-ups included), as the Takumi script and the driver's ogedge loop do. PNG only: resvg
+// encodes nothing else. Prints one JSON line with every render's milliseconds and
+// the bytes of the last card; with --out-dir, writes that card as satori.png.
+// Cold mode: renders one card (title without "#n"), writes it to --out and exits, so the driver
+// can time process spawn → file written.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { Resvg } from "@resvg/resvg-js";
@@ -22,12 +30,14 @@ const { values: args } = parseArgs({
     logo: { type: "string" },
     iterations: { type: "string", default: "40" },
     warmup: { type: "string", default: "3" },
+    start: { type: "string", default: "0" },
+    fonts: { type: "string" },
+    "out-dir": { type: "string" },
+    cold: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
 const spec = JSON.parse(args.spec);
-const iterations = Number(args.iterations);
-const warmup = Number(args.warmup);
 
 // midnight palette (templates/palettes.toml)
 const P = {
@@ -39,18 +49,20 @@ const P = {
   accent2: "#c792ff",
 };
 
-// Inter from the system, as fontconfig resolves it for ogedge (satori needs TTF/OTF/WOFF).
-function fontFile(pattern) {
-  return execFileSync("fc-match", ["-f", "%{file}", pattern], { encoding: "utf8" });
-}
-const fonts = [
-  ["Inter:regular", 400],
-  ["Inter:semibold", 600],
-  ["Inter:bold", 700],
-].map(([pattern, weight]) => {
-  const path = fontFile(pattern);
-  return { name: "Inter", data: readFileSync(path), weight, style: "normal", path };
-});
+// Inter 400/600/700: the files the driver passes, else as fontconfig resolves them for ogedge
+// (satori needs TTF/OTF/WOFF).
+const fontPaths = args.fonts
+  ? args.fonts.split(",")
+  : ["Inter:regular", "Inter:semibold", "Inter:bold"].map((pattern) =>
+      execFileSync("fc-match", ["-f", "%{file}", pattern], { encoding: "utf8" }),
+    );
+const fonts = fontPaths.map((path, i) => ({
+  name: "Inter",
+  data: readFileSync(path),
+  weight: [400, 600, 700][i],
+  style: "normal",
+  path,
+}));
 
 const dataUri = (path) => `data:image/png;base64,${readFileSync(path).toString("base64")}`;
 const avatar = dataUri(args.avatar);
@@ -194,33 +206,38 @@ function card(title) {
 }
 
 async function renderOnce(i) {
-  const svg = await satori(card(`${spec.title} #${i}`), { width: 1200, height: 630, fonts });
+  const title = i === null ? spec.title : `${spec.title} #${i}`;
+  const svg = await satori(card(title), { width: 1200, height: 630, fonts });
   return new Resvg(svg, { fitTo: { mode: "original" } }).render().asPng();
 }
 
-const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))];
+if (args.cold) {
+  writeFileSync(args.out, await renderOnce(null));
+  process.exit(0);
+}
 
-for (let i = 0; i < warmup; i++) await renderOnce(-1 - i);
+const iterations = Number(args.iterations);
+const warmup = Number(args.warmup);
+let n = Number(args.start);
+for (let i = 0; i < warmup; i++) await renderOnce(n++);
 const times = [];
 let png;
 for (let i = 0; i < iterations; i++) {
   const started = process.hrtime.bigint();
-  png = await renderOnce(i);
+  png = await renderOnce(n++);
   times.push(Number(process.hrtime.bigint() - started) / 1e6);
 }
-if (args.out) writeFileSync(args.out, png);
-times.sort((a, b) => a - b);
+if (args["out-dir"] && png) writeFileSync(join(args["out-dir"], "satori.png"), png);
 const require = createRequire(import.meta.url);
 console.log(
   JSON.stringify({
-    median_ms: percentile(times, 0.5),
-    p95_ms: percentile(times, 0.95),
-    bytes: png.length,
+    engine: "satori",
+    version: require("satori/package.json").version,
+    resvg: require("@resvg/resvg-js/package.json").version,
+    node: process.version,
     iterations,
     warmup,
-    node: process.version,
-    satori: require("satori/package.json").version,
-    resvg: require("@resvg/resvg-js/package.json").version,
     fonts: fonts.map((f) => `${f.path} (${f.weight})`),
+    results: { png: { times_ms: times, bytes: png ? png.length : 0 } },
   }),
 );
