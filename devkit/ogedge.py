@@ -36,13 +36,13 @@ class OgEdgeServer:
 
     def start(self, timeout: float = 30.0) -> OgEdgeServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [_OGEDGE, "serve", "--workers", str(self.workers)],
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [_OGEDGE, "serve", "--workers", str(self.workers)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

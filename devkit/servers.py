@@ -65,16 +65,19 @@ def wait_unix_socket(
 def stop_process(
     proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 5.0
 ) -> None:
-    """Ask politely (SIGCONT first, in case a test froze it), then kill after `grace` seconds."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGCONT)
-    proc.send_signal(sig)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Ask politely (SIGCONT first, in case a test froze it), then kill after `grace` seconds;
+    close any pipes to it either way."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)
+        proc.send_signal(sig)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 class RedisProcess:

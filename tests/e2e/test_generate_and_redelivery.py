@@ -46,6 +46,7 @@ def page_url() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/notes"
     server.shutdown()
+    server.server_close()
 
 
 def test_generate_through_the_server(

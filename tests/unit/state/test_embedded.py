@@ -266,6 +266,9 @@ def test_sigkill_of_the_parent_leaves_no_orphan_and_loses_no_write(data_dir: str
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+        for pipe in (parent.stdin, parent.stdout):
+            if pipe is not None:
+                pipe.close()
     # The lock died with the parent and SIGTERM flushed the AOF: a new launcher starts and
     # finds the write.
     with EmbeddedRedis(data_dir) as server:

@@ -94,6 +94,7 @@ class Relay:
         finally:
             pump.cancel()
             up_w.close()
+            client_w.close()
 
     @staticmethod
     async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
@@ -247,18 +248,21 @@ async def test_server_errors_are_retried_within_budget_then_unavailable() -> Non
 
     async def fail(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal requests
-        while not reader.at_eof():
-            try:
-                await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                return
-            requests += 1
-            body = b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
-            writer.write(
-                b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\n"
-                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-            )
-            await writer.drain()
+        try:
+            while not reader.at_eof():
+                try:
+                    await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    return
+                requests += 1
+                body = b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
+                writer.write(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+                await writer.drain()
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(fail, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
