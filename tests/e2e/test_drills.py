@@ -199,6 +199,8 @@ def test_slowloris_connections_do_not_starve_others(
                 b"Content-Length: 100000\r\n\r\n{"
             )
 
+    rounds = threading.Semaphore(0)
+
     def dribble() -> None:  # the other half: a request line, one byte at a time
         line = b"GET /i/" + slug.encode() + b" HTTP/1.1\r\nHost: x\r\nX-Slow: "
         i = 0
@@ -207,11 +209,13 @@ def test_slowloris_connections_do_not_starve_others(
                 with contextlib.suppress(OSError):
                     s.send(line[i : i + 1] or b"a")
             i += 1
+            rounds.release()
 
     slow = threading.Thread(target=dribble, daemon=True)
     slow.start()
     try:
-        time.sleep(1.0)
+        for _ in range(5):  # the attack is under way: five dribbles on every slow socket
+            assert rounds.acquire(timeout=HANG_GUARD)
         started = time.monotonic()
         with httpx.Client(base_url=server.url, timeout=HANG_GUARD) as c:
             for _ in range(20):

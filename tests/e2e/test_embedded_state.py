@@ -9,7 +9,6 @@ import base64
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -23,6 +22,7 @@ from devkit.servers import free_port
 from proxy.state.embedded import embedded_url
 from tests.e2e.conftest import Start, seed_card
 from tests.e2e.test_render_api import create_key
+from tests.support.outbox import wait_until_attempted
 
 pytestmark = pytest.mark.e2e
 
@@ -145,7 +145,7 @@ async def test_a_webhook_queued_to_a_receiver_that_is_down_is_delivered_after_a_
         assert r.status_code == 201, r.text
         assert r.json()["webhook_dispatched"] is True
         slug = r.json()["slug"]
-        await asyncio.to_thread(_wait_for_a_failed_attempt, data_dir)
+        await asyncio.to_thread(wait_until_attempted, embedded_url(data_dir))
     finally:
         await asyncio.to_thread(first.stop)  # Redis stops with it: the outbox is on disk now
 
@@ -172,20 +172,6 @@ async def test_a_webhook_queued_to_a_receiver_that_is_down_is_delivered_after_a_
     finally:
         await asyncio.to_thread(second.stop)
         await runner.cleanup()
-
-
-def _wait_for_a_failed_attempt(data_dir: str) -> None:
-    """Until the delivery was tried at least once (its attempt counted) against the closed port."""
-    redis = Redis.from_url(embedded_url(data_dir))
-    try:
-        for _ in range(int(HANG_GUARD / 0.02)):
-            records = redis.hvals("ogedge:webhooks:{webhooks}:records")
-            if records and all(b'"attempt":0' not in r for r in records):
-                return
-            time.sleep(0.02)
-        raise AssertionError("the delivery was never attempted")
-    finally:
-        redis.close()
 
 
 @pytest.mark.parametrize("start", range(20))

@@ -18,6 +18,7 @@ from devkit.ogedge import OgEdgeServer, png_bytes
 from devkit.servers import RedisProcess, free_port
 from tests.e2e.conftest import Start, unique_slug
 from tests.e2e.test_render_api import create_key
+from tests.support.outbox import wait_until_attempted
 
 pytestmark = pytest.mark.e2e
 PAGE = b"""<html><head><title>Release notes</title>
@@ -123,7 +124,7 @@ async def test_webhook_queued_while_receiver_down_is_delivered_after_server_rest
         assert r.status_code == 201, r.text
         assert r.json()["webhook_dispatched"] is True
         slug = r.json()["slug"]
-        await asyncio.sleep(0.5)  # a failed attempt or two against the closed port
+        await asyncio.to_thread(wait_until_attempted, redis_process.url)  # the port refused it
     finally:
         await asyncio.to_thread(first.stop)
 

@@ -23,6 +23,7 @@ from devkit.servers import MotoProcess, RedisProcess, free_port
 from tests.e2e.conftest import Start, unique_slug
 from tests.e2e.test_render_api import create_key
 from tests.support.faults import FaultProxy
+from tests.support.outbox import RECORDS, wait_until_attempted
 
 pytestmark = pytest.mark.e2e
 # Granian kills workers that have not drained after workers_kill_timeout (30 s); a graceful
@@ -163,22 +164,6 @@ async def _hanging_receiver() -> tuple[asyncio.Server, int]:
 
 
 _DUE = "ogedge:webhooks:{webhooks}:due"
-_RECORDS = "ogedge:webhooks:{webhooks}:records"
-
-
-def _claimed(url: str) -> None:
-    """Wait until the queued delivery has been claimed at least once (its attempt counted)."""
-    redis = Redis.from_url(url)
-    deadline = time.monotonic() + EXIT_GUARD
-    try:
-        while time.monotonic() < deadline:
-            records = redis.hvals(_RECORDS)
-            if records and all(b'"attempt":0' not in r for r in records):
-                return
-            time.sleep(0.02)
-        raise AssertionError("the delivery was never claimed")
-    finally:
-        redis.close()
 
 
 @pytest.mark.parametrize("receiver", ["closed_port", "hanging"])
@@ -222,7 +207,9 @@ async def test_sigterm_leaves_queued_webhooks_in_the_outbox(
             )
         assert r.status_code == 201, r.text
         assert r.json()["webhook_dispatched"] is True
-        await asyncio.to_thread(_claimed, redis_process.url)  # the dispatcher is trying it
+        await asyncio.to_thread(
+            wait_until_attempted, redis_process.url
+        )  # the dispatcher is trying it
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         assert await _exits(server) == 0, server.output()
@@ -230,7 +217,7 @@ async def test_sigterm_leaves_queued_webhooks_in_the_outbox(
         redis = Redis.from_url(redis_process.url)
         try:
             assert redis.zcard(_DUE) == 1
-            assert redis.hlen(_RECORDS) == 1
+            assert redis.hlen(RECORDS) == 1
             assert redis.llen("ogedge:webhooks:{webhooks}:dead") == 0
         finally:
             redis.close()
