@@ -1,5 +1,6 @@
-"""Micro-benchmark of /i/<slug> in process (not a test): µs per hot-cache hit, through the
-ImageEndpoint alone and through the whole OgEdge ASGI app. `python -m tests.unit.observe.bench_hot_path`"""
+"""Micro-benchmark of /i/<slug> in process: µs per hot-cache hit and per 304, through the
+ImageEndpoint alone and through the whole OgEdge ASGI app, on the embedded default (its own
+redis-server under a temporary data dir). `.venv/bin/python scripts/bench_inprocess.py [N]`"""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import asyncio
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import config
 from devkit.ogedge import png_bytes, seed
 from proxy.app import create_app
+from proxy.state.embedded import EmbeddedRedis
 
 SLUG = "AbCdEfGh1234"
 
@@ -33,7 +38,7 @@ def _scope(etag: str | None = None) -> dict[str, Any]:
 
 
 async def main(n: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp, EmbeddedRedis(tmp):
         settings = config.load(
             {"OGEDGE_DATA_DIR": tmp, "OGEDGE_IMAGE_RATE": "1e9", "OGEDGE_IMAGE_BURST": "1e9"}
         )
