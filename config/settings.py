@@ -10,6 +10,7 @@ import msgspec
 
 __all__ = [
     "CacheSettings",
+    "DeliverySettings",
     "FetchSettings",
     "LimitSettings",
     "RedisSettings",
@@ -76,6 +77,10 @@ class LimitSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Per-client-IP GCRA on /i/: sustained requests per second and burst.
     image_rate: float = 50.0
     image_burst: int = 100
+    # Social crawlers (recognised by User-Agent) get their own budget per platform and IP:
+    # they share few addresses and fetch in bursts when a link spreads.
+    crawler_rate: float = 200.0
+    crawler_burst: int = 1000
 
 
 class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,6 +140,12 @@ class WebhookSettings(msgspec.Struct, frozen=True, kw_only=True):
     concurrency: int = 16
 
 
+class DeliverySettings(msgspec.Struct, frozen=True, kw_only=True):
+    # Formats a browser may get instead of the stored card when its Accept lists them
+    # (rendered once, kept beside it; `Vary: Accept`). Empty = always the stored card.
+    formats: tuple[str, ...] = ("webp", "avif")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -143,4 +154,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cache: CacheSettings = CacheSettings()
     fetch: FetchSettings = FetchSettings()
     render: RenderSettings = RenderSettings()
+    delivery: DeliverySettings = DeliverySettings()
     webhooks: WebhookSettings = WebhookSettings()

@@ -82,6 +82,13 @@ def semantic_errors(s: Settings) -> list[str]:
     need(0 < r.sync_interval <= 5, "redis.sync_interval", "seconds in (0, 5]")
     need(s.limits.image_rate > 0, "limits.image_rate", "requests per second > 0")
     need(s.limits.image_burst >= 1, "limits.image_burst", "at least 1")
+    need(s.limits.crawler_rate > 0, "limits.crawler_rate", "requests per second > 0")
+    need(s.limits.crawler_burst >= 1, "limits.crawler_burst", "at least 1")
+    need(
+        set(s.delivery.formats) <= {"webp", "avif"},
+        "delivery.formats",
+        "a comma-separated list of webp and avif (or empty)",
+    )
     c = s.cache
     need(c.hot_bytes >= 0, "cache.hot_bytes", "bytes >= 0 (0 disables the hot cache)")
     need(c.hot_item_max_bytes > 0, "cache.hot_item_max_bytes", "bytes > 0")

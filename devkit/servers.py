@@ -175,10 +175,11 @@ class MotoProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoProcess:
-        exe = Path(sys.executable).with_name("moto_server")
-        env = {**os.environ, "MOTO_PORT": str(self.port)}
+        root = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        env = {**os.environ, "MOTO_PORT": str(self.port), "PYTHONPATH": path}
         self.proc = subprocess.Popen(
-            [str(exe), "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "devkit.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,

@@ -15,6 +15,7 @@ from litestar.di import Provide
 from config import Settings
 from proxy.api.generate import generate_image
 from proxy.api.render import render_card
+from proxy.api.sign import sign_url
 from proxy.api.templates import (
     delete_template,
     get_template,
@@ -29,6 +30,7 @@ from proxy.image import ImageEndpoint
 from proxy.lifespan import Services, open_services
 from proxy.observe.middleware import Observe
 from proxy.observe.sampler import Sampler
+from proxy.og import OgEndpoint
 
 __all__ = ["OgEdge", "create_app"]
 
@@ -37,10 +39,10 @@ log = logging.getLogger("ogedge")
 _INJECTED = (
     "auth",
     "key_limits",
-    "cards",
+    "field_cards",
+    "page_cards",
     "templates",
-    "assets",
-    "pages",
+    "signing_keys",
     "notifier",
     "pool",
     "public_url",
@@ -64,6 +66,7 @@ class OgEdge(Observe):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.image: ImageEndpoint | None = None
+        self.og: OgEndpoint | None = None
         self.sampler: Sampler | None = None
         super().__init__(self._route, on_scrape=self._on_scrape)
         self.litestar = Litestar(
@@ -71,6 +74,7 @@ class OgEdge(Observe):
                 healthz,
                 readyz,
                 render_card,
+                sign_url,
                 generate_image,
                 list_templates,
                 upload_template,
@@ -88,12 +92,15 @@ class OgEdge(Observe):
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         async with open_services(self.settings) as services:
             app.state.services = services
-            self.image = ImageEndpoint(
+            self.image = image = ImageEndpoint(
                 services.catalog,
                 services.limiter,
+                services.crawler_limiter,
                 ClientIP(self.settings.server.trusted_proxies),
                 self.settings.cache.negative_ttl,
+                services.delivery,
             )
+            self.og = OgEndpoint(image, services.og_links)
             self.sampler = sampler = Sampler(
                 services.state.breaker, services.dispatcher, self.meter.flush
             )
@@ -101,7 +108,7 @@ class OgEdge(Observe):
             try:
                 yield
             finally:
-                self.image = self.sampler = None
+                self.image = self.og = self.sampler = None
                 await sampler.stop()
 
     def _on_scrape(self) -> None:
@@ -109,9 +116,14 @@ class OgEdge(Observe):
             self.sampler.sample()
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/i/") and self.image is not None:
-            await self.image(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path.startswith("/i/") and self.image is not None:
+                await self.image(scope, receive, send)
+                return
+            if path.startswith("/og/") and self.og is not None:
+                await self.og(scope, receive, send)
+                return
         await self.litestar(scope, receive, send)  # type: ignore[arg-type]
 
 

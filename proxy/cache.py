@@ -19,12 +19,13 @@ class Card:
 
     __slots__ = ("meta", "not_modified_headers", "ok_headers")
 
-    def __init__(self, meta: ImageMeta) -> None:
+    def __init__(self, meta: ImageMeta, vary: list[tuple[bytes, bytes]] | None = None) -> None:
         self.meta = meta
         validators = [
             (b"etag", meta.etag.encode("ascii")),
             (b"last-modified", formatdate(meta.modified, usegmt=True).encode("ascii")),
             (b"cache-control", _IMMUTABLE),
+            *(vary or ()),
         ]
         # RFC 9110 §15.4.5: a 304 carries the validators and caching fields a 200 would have.
         self.not_modified_headers = validators
@@ -49,6 +50,7 @@ class HotCache:
         meta_entries: int,
         negative_entries: int,
         negative_ttl: float,
+        vary_accept: bool = False,
     ) -> None:
         self._cards: LRUCache[str, Card] = LRUCache(maxsize=meta_entries)
         self._bodies: LRUCache[str, bytes] | None = (
@@ -56,6 +58,9 @@ class HotCache:
         )
         self._missing: TTLCache[str, bool] = TTLCache(maxsize=negative_entries, ttl=negative_ttl)
         self.item_max_bytes = min(item_max_bytes, hot_bytes)
+        # RFC 9110 §12.5.5: when the format follows Accept, every answer says so, the stored
+        # card's included, or a shared cache could hand a WebP to a client that asked for PNG.
+        self._vary = [(b"vary", b"Accept")] if vary_accept else None
 
     def card(self, slug: str) -> Card | None:
         return self._cards.get(slug)
@@ -64,7 +69,7 @@ class HotCache:
         return None if self._bodies is None else self._bodies.get(slug)
 
     def remember(self, slug: str, meta: ImageMeta) -> Card:
-        card = Card(meta)
+        card = Card(meta, self._vary)
         self._cards[slug] = card
         self._missing.pop(slug, None)
         return card

@@ -13,11 +13,16 @@ from proxy import layout
 from proxy.cache import Card, HotCache
 from proxy.fallback import Fallback
 from proxy.metastore import MetaStore
-from proxy.records import ImageMeta, SpecRecord, meta_from_info
+from proxy.records import FORMATS, ImageMeta, SpecRecord, meta_from_info
 from proxy.storage.base import ObjectNotFound, Storage
 from proxy.storage.documents import CorruptDocument, read_json
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "variant"]
+
+
+def variant(slug: str, fmt: str) -> str:
+    """The catalog name of another format of a card: `<slug>.<fmt>` (slugs have no dots)."""
+    return f"{slug}.{fmt}"
 
 
 class Catalog:
@@ -31,7 +36,8 @@ class Catalog:
         self._inflight: dict[str, asyncio.Future[Card | None]] = {}
 
     async def resolve(self, slug: str, fresh: bool = False) -> Card | None:
-        """The card for `slug`, or None if it does not exist. Raises StorageUnavailable.
+        """The card for `slug` (or for `variant(slug, fmt)`: that format of it, rendered from
+        the spec once when missing), or None if it does not exist. Raises StorageUnavailable.
 
         `fresh` skips every cache (memory, negative, Redis) and asks storage again.
         """
@@ -62,6 +68,8 @@ class Catalog:
 
     def forget(self, slug: str) -> None:
         self.cache.forget(slug)
+        for fmt in FORMATS:
+            self.cache.forget(variant(slug, fmt))
 
     async def _lookup(self, slug: str, fresh: bool) -> Card | None:
         meta = None if fresh else await self.metastore.get(slug)
@@ -73,16 +81,18 @@ class Catalog:
             await self.metastore.put(slug, meta)
         return self.cache.remember(slug, meta)
 
-    async def _from_storage(self, slug: str) -> ImageMeta | None:
+    async def _from_storage(self, name: str) -> ImageMeta | None:
+        slug, _, fmt = name.partition(".")
         try:
             record = await self.read_record(slug)
         except ObjectNotFound:
             return None
-        key = layout.image(slug, record.format)
+        fmt = fmt or record.format
+        key = layout.image(slug, fmt)
         try:
             info = await self.storage.head(key)
         except ObjectNotFound:
-            return await self.fallback.render(slug, record)
+            return await self.fallback.render(slug, record, fmt)
         return meta_from_info(key, info)
 
     async def read_record(self, slug: str) -> SpecRecord:

@@ -24,22 +24,30 @@ from proxy.render_pool import RenderBusy, RenderPool
 from proxy.slug_lock import SlugLock
 from proxy.storage.base import ObjectInfo, ObjectNotFound, ObjectTooLarge, Storage, read_bytes
 
-__all__ = ["Fallback", "NoFallback", "RenderFallback"]
+__all__ = ["VARIANT_BUDGET", "Fallback", "NoFallback", "RenderFallback"]
 
 log = logging.getLogger("ogedge.fallback")
 # An asset is an image the API already fetched and checked; this only bounds a damaged one.
 _MAX_ASSET_BYTES = 16 * 1024 * 1024
 _ASSET_ROLES = ("avatar", "logo", "favicon", "page_image", "template")
+# Other formats of a card (WebP/AVIF for browsers, JPEG for crawlers with a byte budget) are
+# kept under the smallest budget a platform publishes (WhatsApp's, proxy/http/crawlers.toml).
+VARIANT_BUDGET = 300 * 1024
 
 
 class Fallback(Protocol):
-    async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
-        """Render, store and describe the image for `record`, or None when it cannot be served."""
+    async def render(
+        self, slug: str, record: SpecRecord, fmt: str | None = None
+    ) -> ImageMeta | None:
+        """Render, store and describe the image for `record` (in `fmt`, another format of the
+        same card, when given), or None when it cannot be served."""
         ...
 
 
 class NoFallback:
-    async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
+    async def render(
+        self, slug: str, record: SpecRecord, fmt: str | None = None
+    ) -> ImageMeta | None:
         return None
 
 
@@ -59,24 +67,33 @@ class RenderFallback:
         self.poll_interval = poll_interval
         self.renders = 0
 
-    async def render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
-        key = layout.image(slug, record.format)
-        async with self.lock.hold(slug) as owner:
+    async def render(
+        self, slug: str, record: SpecRecord, fmt: str | None = None
+    ) -> ImageMeta | None:
+        fmt = fmt or record.format
+        key = layout.image(slug, fmt)
+        async with self.lock.hold(f"{slug}.{fmt}") as owner:
             if owner:
                 # Another process may have finished between our HEAD and the lock.
-                return await self._stored(key) or await self._render(slug, record)
+                return await self._stored(key) or await self._render(slug, record, fmt)
         return await self._wait_for(key)
 
-    async def _render(self, slug: str, record: SpecRecord) -> ImageMeta | None:
+    async def _render(self, slug: str, record: SpecRecord, fmt: str) -> ImageMeta | None:
         started = time.perf_counter()
         try:
-            spec = renderer.parse_spec(orjson.dumps(record.spec))
+            spec = renderer.parse_spec(orjson.dumps({**record.spec, "format": fmt}))
             loaded = await self._assets(record)
             template = None
             if "template" in loaded:  # a custom template, kept with the card
                 template = renderer.parse_template(spec.template, loaded.pop("template"))
+            # A variant for crawlers (JPEG) must fit the smallest budget any platform sets.
+            budget = VARIANT_BUDGET if fmt != record.format else renderer.MAX_OUTPUT_BYTES
             rendered = await self.pool.run(
-                renderer.render, spec, renderer.Assets(**loaded), template=template
+                renderer.render,
+                spec,
+                renderer.Assets(**loaded),
+                template=template,
+                max_bytes=budget,
             )
         except renderer.RenderError as exc:
             # The record no longer renders (a template was removed, an asset is damaged):
@@ -85,12 +102,13 @@ class RenderFallback:
             return None
         metrics.observe_render(rendered.template, time.perf_counter() - started)
         metrics.IMAGE_FALLBACK_RENDER.inc()
-        meta = await store_image(self.storage, slug, record.format, rendered.data)
+        meta = await store_image(self.storage, slug, fmt, rendered.data)
         self.renders += 1
         log.info(
-            "rendered %s on demand (template %s, %.1f ms)",
+            "rendered %s on demand (template %s, %s, %.1f ms)",
             slug,
             rendered.template,
+            fmt,
             (time.perf_counter() - started) * 1000,
         )
         return meta

@@ -1,8 +1,10 @@
 """GET/HEAD /i/<slug>: the hot path, a plain ASGI endpoint.
 
-Top to bottom: method -> client IP -> rate limit -> slug shape -> card (memory, Redis, storage,
-fallback render) -> conditional request (304) -> body from the hot cache -> body streamed from
-storage (kept in the hot cache when small).
+Top to bottom: method -> headers -> client IP -> rate limit (a social crawler's own budget, or
+the per-IP one) -> slug shape -> card (memory, Redis, storage, fallback render) -> the
+rendering this client gets (crawler: PNG/JPEG in its budget; browser: WebP/AVIF when it asks)
+-> conditional request (304) -> body from the hot cache -> body streamed from storage (kept in
+the hot cache when small). `/og/` URLs end up in `deliver` too (proxy/og.py).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.cache import Card
-from proxy.catalog import Catalog
+from proxy.catalog import Catalog, variant
 from proxy.http.client_ip import ClientIP
 from proxy.http.conditional import is_not_modified
+from proxy.http.delivery import Crawler, DeliveryPolicy
 from proxy.http.errors import describe
 from proxy.http.responses import Send, error_body, send_error, send_full
 from proxy.limits import ImageLimiter
@@ -21,7 +24,7 @@ from proxy.records import SLUG_RE, meta_from_info
 from proxy.render_pool import RenderBusy
 from proxy.storage.base import ObjectNotFound, StorageUnavailable
 
-__all__ = ["ImageEndpoint"]
+__all__ = ["Ask", "ImageEndpoint"]
 
 _ALLOW = [(b"allow", b"GET, HEAD")]
 _NOT_ALLOWED = error_body("method_not_allowed", "use GET or HEAD")
@@ -32,23 +35,61 @@ _RETRY_SOON = [(b"retry-after", b"1")]
 _PREFIX_LEN = len("/i/")
 
 
+class Ask:
+    """What one admitted request asks for, read once from its headers."""
+
+    __slots__ = ("accept", "crawler", "head", "if_modified_since", "if_none_match")
+
+    def __init__(
+        self,
+        head: bool,
+        if_none_match: str | None,
+        if_modified_since: str | None,
+        accept: str | None,
+        crawler: Crawler | None,
+    ) -> None:
+        self.head = head
+        self.if_none_match = if_none_match
+        self.if_modified_since = if_modified_since
+        self.accept = accept
+        self.crawler = crawler
+
+
 class ImageEndpoint:
     def __init__(
-        self, catalog: Catalog, limiter: ImageLimiter, client_ip: ClientIP, negative_ttl: float
+        self,
+        catalog: Catalog,
+        limiter: ImageLimiter,
+        crawler_limiter: ImageLimiter,
+        client_ip: ClientIP,
+        negative_ttl: float,
+        delivery: DeliveryPolicy,
     ) -> None:
         self.catalog = catalog
         self.limiter = limiter
+        self.crawler_limiter = crawler_limiter
         self.client_ip = client_ip
-        self._not_found_cache = f"public, max-age={int(negative_ttl)}".encode("ascii")
+        self.delivery = delivery
+        self.not_found_cache = f"public, max-age={int(negative_ttl)}".encode("ascii")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        ask = await self.admit(scope, send)
+        if ask is None:
+            return
+        slug = scope["path"][_PREFIX_LEN:]
+        if SLUG_RE.fullmatch(slug) is None:
+            await send_error(send, 404, _NOT_FOUND, ask.head, cache=self.not_found_cache)
+            return
+        await self.deliver(send, slug, ask)
+
+    async def admit(self, scope: dict[str, Any], send: Send) -> Ask | None:
+        """Method, headers and rate limit; None when the request was answered already."""
         method = scope["method"]
         head = method == "HEAD"
         if not head and method != "GET":
             await send_error(send, 405, _NOT_ALLOWED, False, _ALLOW)
-            return
-
-        if_none_match = if_modified_since = forwarded_for = None
+            return None
+        if_none_match = if_modified_since = forwarded_for = user_agent = accept = None
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
@@ -56,40 +97,55 @@ class ImageEndpoint:
                 if_modified_since = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 forwarded_for = value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = value.decode("latin-1")
+            elif name == b"accept":
+                accept = value.decode("latin-1")
 
         client = scope.get("client")
         ip = self.client_ip.resolve(client[0] if client else "unknown", forwarded_for)
-        key = ClientIP.limit_key(ip)
-        if not self.limiter.knows(key):
-            await self.limiter.learn(key)  # once per new client per worker
-        decision = self.limiter.check(key)
+        crawler = self.delivery.crawler(user_agent)
+        if crawler is None:
+            limiter, key = self.limiter, ClientIP.limit_key(ip)
+        else:
+            # A User-Agent can lie: claiming to be a crawler only buys the crawler budget.
+            limiter, key = self.crawler_limiter, f"{crawler.name}:{ClientIP.limit_key(ip)}"
+        if not limiter.knows(key):
+            await limiter.learn(key)  # once per new client per worker
+        decision = limiter.check(key)
         if not decision.allowed:
             await send_error(send, 429, _LIMITED, head, decision.headers())
-            return
+            return None
+        return Ask(head, if_none_match, if_modified_since, accept, crawler)
 
-        slug = scope["path"][_PREFIX_LEN:]
-        if SLUG_RE.fullmatch(slug) is None:
-            await send_error(send, 404, _NOT_FOUND, head, cache=self._not_found_cache)
-            return
-
+    async def deliver(self, send: Send, slug: str, ask: Ask) -> None:
+        """Answer with the card of `slug` (the rendering this client gets), or 404/503."""
+        catalog = self.catalog
         try:
-            card = await self.catalog.resolve(slug)
+            card = await catalog.resolve(slug)
+            if card is not None:
+                fmt = self.delivery.choose(card.meta, ask.crawler, ask.accept)
+                if fmt is not None:
+                    name = variant(slug, fmt)
+                    other = await catalog.resolve(name)
+                    if other is not None:  # else the stored card, rather than nothing
+                        card, slug = other, name
         except (StorageUnavailable, RenderBusy) as exc:
-            await _unavailable(send, exc, head)
+            await _unavailable(send, exc, ask.head)
             return
         if card is None:
-            await send_error(send, 404, _NOT_FOUND, head, cache=self._not_found_cache)
+            await send_error(send, 404, _NOT_FOUND, ask.head, cache=self.not_found_cache)
             return
 
         meta = card.meta
-        if is_not_modified(if_none_match, if_modified_since, meta.etag, meta.modified):
+        if is_not_modified(ask.if_none_match, ask.if_modified_since, meta.etag, meta.modified):
             await send_full(send, 304, card.not_modified_headers, b"", True)
             return
-        if head:
+        if ask.head:
             await send_full(send, 200, card.ok_headers, b"", True)
             return
 
-        body = self.catalog.cache.body(slug)
+        body = catalog.cache.body(slug)
         if body is not None:
             IMAGE_HOT_CACHE.inc()
             await send_full(send, 200, card.ok_headers, body, False)
@@ -100,16 +156,16 @@ class ImageEndpoint:
         # again with other bytes): look again past every cache, which also corrects Redis;
         # the lookup renders from the spec when the image is gone.
         try:
-            card = await self.catalog.resolve(slug, fresh=True)
+            fresh = await catalog.resolve(slug, fresh=True)
         except (StorageUnavailable, RenderBusy) as exc:
             await _unavailable(send, exc, False)
             return
-        if card is None:
-            await send_error(send, 404, _NOT_FOUND, False, cache=self._not_found_cache)
-        elif not await self._stream(slug, card, send):
+        if fresh is None:
+            await send_error(send, 404, _NOT_FOUND, False, cache=self.not_found_cache)
+        elif not await self._stream(slug, fresh, send):
             await send_error(send, 503, _RESTORING, False, _RETRY_SOON)
 
-    async def _stream(self, slug: str, card: Card, send: Send) -> bool:
+    async def _stream(self, name: str, card: Card, send: Send) -> bool:
         """Stream the body from storage; False when `card` is stale (nothing sent then)."""
         catalog = self.catalog
         keep = card.meta.size <= catalog.cache.item_max_bytes
@@ -118,7 +174,7 @@ class ImageEndpoint:
         try:
             async with catalog.storage.open(card.meta.key) as (info, chunks):
                 if meta_from_info(card.meta.key, info) != card.meta:
-                    catalog.forget(slug)
+                    catalog.cache.forget(name)
                     return False
                 # Read the first chunk before answering: a failure before any body byte is
                 # still a clean 503, since the status line has not been sent yet.
@@ -135,7 +191,7 @@ class ImageEndpoint:
                         parts.append(chunk)
                     chunk = await anext(body, b"")
         except ObjectNotFound:
-            catalog.forget(slug)
+            catalog.cache.forget(name)
             return False
         except StorageUnavailable as exc:
             if started:
@@ -146,7 +202,7 @@ class ImageEndpoint:
             return True
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         if keep:
-            catalog.cache.keep_body(slug, b"".join(parts))
+            catalog.cache.keep_body(name, b"".join(parts))
         return True
 
 

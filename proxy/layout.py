@@ -9,6 +9,8 @@ or the bucket + prefix).
     keys/by-id/<id>.json              pointer from a key's public id to its hash
     projects/<name>.json              a project's record (monthly quota)
     templates/by-id/<id>.json         a custom template (project, title, TOML)
+    signing/<project>/<id>.json       a URL-signing key's record (never its secret: derived)
+    domains/<project>/<host>          a host whose pages the meta-tag URL mode may render
     index/keys/<project>/<id>         listing markers (proxy/storage/index.py): a project's keys,
     index/templates/<project>/<id>      its custom templates,
     index/cards/<project>/<n>-<slug>    and its cards, newest first (n counts down with time)
@@ -26,12 +28,15 @@ __all__ = [
     "SECRET",
     "TEMPLATE_INDEX",
     "asset",
+    "domains",
     "image",
     "key_pointer",
     "key_record",
     "legacy_template_index",
     "project",
     "revision",
+    "signing_key",
+    "signing_keys",
     "spec",
     "template",
 ]
@@ -74,6 +79,18 @@ def project(name: str) -> str:
 
 def template(template_id: str) -> str:
     return f"templates/by-id/{template_id}.json"
+
+
+def signing_keys(project_name: str) -> str:
+    return f"signing/{project_name}/"
+
+
+def signing_key(project_name: str, key_id: str) -> str:
+    return f"signing/{project_name}/{key_id}.json"
+
+
+def domains(project_name: str) -> str:
+    return f"domains/{project_name}/"
 
 
 def legacy_template_index(project_name: str) -> str:

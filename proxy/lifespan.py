@@ -16,15 +16,21 @@ from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
 from proxy.custom_templates import CustomTemplates
+from proxy.domains import AllowedDomains
 from proxy.fallback import RenderFallback
+from proxy.field_cards import FieldCards
+from proxy.http.delivery import DeliveryPolicy, load_crawlers
 from proxy.keys import Authenticator, KeyRegistry
 from proxy.limits import ImageLimiter, KeyLimiter, RedisGCRA
 from proxy.metastore import MetaStore
 from proxy.netguard import GuardedClient
+from proxy.og_links import OgLinks
+from proxy.page_cards import PageCards
 from proxy.pages import PageReader
 from proxy.quotas import Quotas
 from proxy.render_pool import RenderPool
 from proxy.secret import load_secret
+from proxy.signing import SigningKeys, Verifier
 from proxy.slug_lock import SlugLock
 from proxy.slugs import Revisions
 from proxy.state import SharedState
@@ -46,15 +52,22 @@ class Services:
     storage: Storage
     state: SharedState
     limiter: ImageLimiter
+    crawler_limiter: ImageLimiter
+    delivery: DeliveryPolicy
     catalog: Catalog
     pool: RenderPool
     auth: Authenticator
     key_limits: KeyLimiter
     quotas: Quotas
     cards: Cards
+    field_cards: FieldCards
+    page_cards: PageCards
     templates: CustomTemplates
     assets: AssetResolver
-    pages: PageReader
+    signing_keys: SigningKeys
+    verifier: Verifier
+    domains: AllowedDomains
+    og_links: OgLinks
     outbox: Outbox
     notifier: Notifier
     dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
@@ -72,12 +85,24 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         state = await open_state(settings)
         stack.push_async_callback(state.close)
 
-        limiter = ImageLimiter.from_settings(settings.limits, state, settings.redis.sync_interval)
-        limiter.start()
-        stack.push_async_callback(limiter.stop)
+        limits = settings.limits
+        sync = settings.redis.sync_interval
+        limiter = ImageLimiter.from_settings(limits.image_rate, limits.image_burst, state, sync)
+        crawler_limiter = ImageLimiter.from_settings(
+            limits.crawler_rate, limits.crawler_burst, state, sync, scope="crawler"
+        )
+        for each in (limiter, crawler_limiter):
+            each.start()
+            stack.push_async_callback(each.stop)
+        delivery = DeliveryPolicy(settings.delivery.formats, load_crawlers())
         c = settings.cache
         cache = HotCache(
-            c.hot_bytes, c.hot_item_max_bytes, c.meta_entries, c.negative_entries, c.negative_ttl
+            c.hot_bytes,
+            c.hot_item_max_bytes,
+            c.meta_entries,
+            c.negative_entries,
+            c.negative_ttl,
+            vary_accept=delivery.negotiates,
         )
         pool = RenderPool(settings.render.threads, settings.render.queue)
         stack.callback(pool.close)
@@ -96,6 +121,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         registry = KeyRegistry(storage)
         auth = Authenticator(registry)
         quotas = Quotas(state)
+        secret = await load_secret(settings.server.secret, storage)
         cards = Cards(
             storage=storage,
             catalog=catalog,
@@ -104,24 +130,38 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             quota_of=auth.project_quota,
             revisions=Revisions(storage),
             lock=lock,
-            secret=await load_secret(settings.server.secret, storage),
+            secret=secret,
             public_url=settings.server.public_url,
             wait_timeout=settings.render.wait_timeout,
         )
+        templates = CustomTemplates(storage)
+        assets = AssetResolver(client, storage, settings.fetch.max_image_bytes)
+        signing_keys = SigningKeys(storage, secret)
+        field_cards = FieldCards(cards, templates, assets)
+        page_cards = PageCards(cards, PageReader(client, settings.fetch.max_page_bytes), assets)
+        verifier = Verifier(signing_keys)
+        domains = AllowedDomains(storage)
         services = Services(
             settings=settings,
             storage=storage,
             state=state,
             limiter=limiter,
+            crawler_limiter=crawler_limiter,
+            delivery=delivery,
             catalog=catalog,
             pool=pool,
             auth=auth,
             key_limits=KeyLimiter(RedisGCRA(state)),
             quotas=quotas,
             cards=cards,
-            templates=CustomTemplates(storage),
-            assets=AssetResolver(client, storage, settings.fetch.max_image_bytes),
-            pages=PageReader(client, settings.fetch.max_page_bytes),
+            field_cards=field_cards,
+            page_cards=page_cards,
+            templates=templates,
+            assets=assets,
+            signing_keys=signing_keys,
+            verifier=verifier,
+            domains=domains,
+            og_links=OgLinks(field_cards, page_cards, verifier, domains),
             outbox=outbox,
             notifier=Notifier(
                 outbox, allow_http=settings.webhooks.allow_http, policy=client.policy

@@ -9,11 +9,9 @@ left out and `assetsOmitted` says why), render, store.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
-import orjson
 from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -27,22 +25,13 @@ from proxy.api.schemas import (
     Source,
     error_responses,
 )
-from proxy.assets import AssetResolver
-from proxy.cards import Cards, Prepared
-from proxy.errors import ServiceError
+from proxy.cards import Cards
 from proxy.keys import Authenticator
 from proxy.limits.key_limiter import KeyLimiter
-from proxy.pages import PageReader, check_page_url
+from proxy.page_cards import PageCards
 from proxy.records import SpecRecord
 
-__all__ = ["generate_image", "page_identity"]
-
-_OPTIONAL = frozenset({"favicon", "page_image"})
-
-
-def page_identity(url: str, kind: str, template: str, style: str) -> str:
-    """The cache key of a page card within a project (the slug is derived from it)."""
-    return "page:" + hashlib.sha256(orjson.dumps([url, kind, template, style])).hexdigest()
+__all__ = ["generate_image", "generate_result"]
 
 
 @post(
@@ -57,55 +46,27 @@ async def generate_image(
     data: JSONBody[GenerateRequest],
     auth: NamedDependency[Authenticator],
     key_limits: NamedDependency[KeyLimiter],
-    cards: NamedDependency[Cards],
-    pages: NamedDependency[PageReader],
-    assets: NamedDependency[AssetResolver],
+    page_cards: NamedDependency[PageCards],
 ) -> Response[GenerateResult]:
     started = time.perf_counter()
     key = await auth.authenticate(request.headers)
     project = auth.authorize(key, data.project_id)
     await key_limits.check(key)
-    check_page_url(data.url)
-    renderer.template_info(data.template)  # 404 before any fetch for an unknown template
-    identity = page_identity(data.url, data.kind, data.template, data.style or "")
-    slug, revision = await cards.slug_for(project, identity, force=data.force)
-
-    async def prepare() -> Prepared:
-        page = await pages.read(data.url)
-        spec = renderer.normalize(
-            renderer.RenderSpec(
-                template=data.template,
-                kind=data.kind,
-                title=page.title or page.site_name or data.url,
-                description=page.description or "",
-                tag=page.site_name or "",
-                palette=data.style or "",
-                accent_color=page.theme_color or "",
-            )
-        )
-        prepared = Prepared(spec, optional=_OPTIONAL)
-        for role, url in (("favicon", page.favicon), ("page_image", page.image)):
-            if url:
-                prepared.source[role] = url
-                try:
-                    prepared.assets[role], prepared.asset_keys[role] = await assets.resolve(
-                        role, url
-                    )
-                except ServiceError as exc:  # decoration: a card without it beats no card
-                    prepared.source[f"{role}_omitted"] = exc.message
-        for name, value in (("title", page.title), ("description", page.description)):
-            if value:
-                prepared.source[name] = value
-        return prepared
-
-    record, made = await cards.make(
-        slug=slug, project=project, revision=revision, template=None, prepare=prepare
+    record, made = await page_cards.make(
+        project,
+        data.url,
+        kind=data.kind,
+        template=data.template,
+        style=data.style or "",
+        force=data.force,
     )
     ms = int((time.perf_counter() - started) * 1000) if made else None
-    return Response(_result(cards, record, cached=not made, ms=ms))
+    return Response(generate_result(page_cards.cards, record, cached=not made, ms=ms))
 
 
-def _result(cards: Cards, record: SpecRecord, cached: bool, ms: int | None) -> GenerateResult:
+def generate_result(
+    cards: Cards, record: SpecRecord, cached: bool, ms: int | None
+) -> GenerateResult:
     kind = str(record.spec.get("kind", "og"))
     width, height = renderer.KINDS[kind]
     src = record.source

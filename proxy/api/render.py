@@ -1,9 +1,10 @@
 """POST /api/v2/render (ogmint-style): fields in, the URL of a stored card out.
 
-Authenticate -> per-key limit -> template (built-in or the project's own) -> normalise ->
-webhook checked -> slug (HMAC of project + spec hash + revision) -> an existing card answers
-200 `cached: true` -> else the card is made (quota, assets, render, store) -> 201. The image is
-stored before the answer, so the URL is warm.
+Authenticate -> per-key limit -> plan the card (template built-in or the project's own,
+normalise, slug = HMAC of project + spec hash + revision) -> webhook checked -> an existing
+card answers 200 `cached: true`, else it is made (quota, assets, render, store) -> 201. The
+image is stored before the answer, so the URL is warm. Signed render URLs go through the same
+recipe (proxy/field_cards.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Response
 
-import renderer
 from proxy.api.schemas import MAX_BODY_BYTES, RenderRequest, RenderResult, error_responses
-from proxy.assets import AssetResolver
-from proxy.cards import Cards, Prepared
-from proxy.custom_templates import CustomTemplates, is_custom
+from proxy.field_cards import FieldCards
 from proxy.keys import Authenticator
 from proxy.limits.key_limiter import KeyLimiter
 from proxy.webhooks.notify import Notifier
@@ -44,48 +42,25 @@ async def render_card(
     data: JSONBody[RenderRequest],
     auth: NamedDependency[Authenticator],
     key_limits: NamedDependency[KeyLimiter],
-    cards: NamedDependency[Cards],
-    templates: NamedDependency[CustomTemplates],
-    assets: NamedDependency[AssetResolver],
+    field_cards: NamedDependency[FieldCards],
     notifier: NamedDependency[Notifier],
 ) -> Response[RenderResult]:
     key = await auth.authenticate(request.headers)
     project = auth.authorize(key, None)
     await key_limits.check(key)
-
-    custom = await templates.get(project, data.template) if is_custom(data.template) else None
-    template = templates.parsed(custom) if custom else None
-    spec = renderer.normalize(data.spec(), template)
+    card = await field_cards.plan(project, data.spec())
     # Checked before any work: a request whose webhook cannot be delivered is a 400.
     webhook = notifier.target(data.webhook_url, data.webhook_secret)
-    slug, revision = await cards.slug_for(project, renderer.spec_hash(spec, template))
-
-    async def prepare() -> Prepared:
-        prepared = Prepared(spec)
-        for field in ("avatar", "logo"):
-            value = getattr(spec, field)
-            if value:
-                prepared.assets[field], prepared.asset_keys[field] = await assets.resolve(
-                    field, value
-                )
-        if custom is not None:
-            # Kept content-addressed with the card, so an on-demand render can reproduce it
-            # even after the template is deleted.
-            prepared.asset_keys["template"] = await assets.keep(custom.toml.encode())
-        return prepared
-
-    _, made = await cards.make(
-        slug=slug, project=project, revision=revision, template=template, prepare=prepare
-    )
-    url = cards.image_url(slug)
+    _, made = await field_cards.make(card)
+    url = field_cards.cards.image_url(card.slug)
     dispatched = await notifier.render_completed(
         webhook,
-        slug=slug,
+        slug=card.slug,
         image_url=url,
-        template=spec.template,
-        kind=spec.kind,
+        template=card.spec.template,
+        kind=card.spec.kind,
         metadata=data.metadata,
         cached=not made,
     )
-    result = RenderResult(True, slug, url, dispatched, cached=not made)
+    result = RenderResult(True, card.slug, url, dispatched, cached=not made)
     return Response(result, status_code=201 if made else 200)

@@ -18,6 +18,8 @@ __all__ = [
     "GenerateResult",
     "RenderRequest",
     "RenderResult",
+    "SignRequest",
+    "SignResult",
     "error_responses",
 ]
 
@@ -38,6 +40,23 @@ class RenderRequest(RenderSpec, frozen=True, kw_only=True, rename="camel"):
     def spec(self) -> RenderSpec:
         fields = {k: v for k, v in msgspec.to_builtins(self).items() if k not in TRANSIENT}
         return msgspec.convert(fields, RenderSpec)
+
+
+class SignRequest(RenderSpec, frozen=True, kw_only=True, rename="camel"):
+    """The fields of a signed render URL (those of POST /api/v2/render), and when it expires."""
+
+    template: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    # Unix seconds; the URL is refused after it. None: it never expires.
+    expires: Annotated[int, msgspec.Meta(gt=0)] | None = None
+
+    def spec(self) -> RenderSpec:
+        fields = {k: v for k, v in msgspec.to_builtins(self).items() if k != "expires"}
+        return msgspec.convert(fields, RenderSpec)
+
+
+class SignResult(msgspec.Struct):
+    success: bool
+    url: str
 
 
 class RenderResult(msgspec.Struct):
@@ -96,6 +115,7 @@ _MEANING = {
     401: "missing or invalid API key",
     403: "the key may not act for that project",
     404: "unknown template",
+    409: "the project has no signing key yet (ogedge projects signing-key create)",
     413: "request body over 64 KiB, or an inline image over its cap",
     422: "an avatar, logo or page that cannot be used (error.field names it)",
     429: "rate limit or monthly quota exceeded; see Retry-After",

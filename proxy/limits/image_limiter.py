@@ -28,7 +28,6 @@ import contextlib
 import logging
 import time
 
-from config.settings import LimitSettings
 from proxy.limits.decision import Decision
 from proxy.limits.gcra import LocalGCRA
 from proxy.limits.redis_gcra import RedisGCRA
@@ -137,13 +136,16 @@ class ImageLimiter:
     @classmethod
     def from_settings(
         cls,
-        limits: LimitSettings,
+        rate: float,
+        burst: int,
         state: SharedState,
         sync_interval: float,
+        *,
+        scope: str = IMAGE_SCOPE,
         max_keys: int = 100_000,
     ) -> ImageLimiter:
-        local = LocalGCRA(limits.image_rate, limits.image_burst, max_keys)
-        return cls(local, Reconciler(local, RedisGCRA(state), sync_interval))
+        local = LocalGCRA(rate, burst, max_keys)
+        return cls(local, Reconciler(local, RedisGCRA(state), sync_interval, scope))
 
     def check(self, key: str) -> Decision:
         """Decide on local state. Call `learn(key)` first when `knows(key)` is False."""

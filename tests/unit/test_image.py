@@ -380,11 +380,17 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
 def endpoint_for(catalog: Any, settings: config.Settings, state: SharedState) -> Any:
     """The hot path over `catalog`, called as ASGI without a server (for failure injection)."""
     from proxy.http.client_ip import ClientIP
+    from proxy.http.delivery import DeliveryPolicy, load_crawlers
     from proxy.image import ImageEndpoint
     from proxy.limits import ImageLimiter
 
-    limiter = ImageLimiter.from_settings(settings.limits, state, settings.redis.sync_interval)
-    return ImageEndpoint(catalog, limiter, ClientIP(()), 30.0)
+    limits, sync = settings.limits, settings.redis.sync_interval
+    limiter = ImageLimiter.from_settings(limits.image_rate, limits.image_burst, state, sync)
+    crawlers = ImageLimiter.from_settings(
+        limits.crawler_rate, limits.crawler_burst, state, sync, scope="crawler"
+    )
+    delivery = DeliveryPolicy(settings.delivery.formats, load_crawlers())
+    return ImageEndpoint(catalog, limiter, crawlers, ClientIP(()), 30.0, delivery)
 
 
 async def asgi_get(endpoint: Any, slug: str, sent: list[dict[str, Any]]) -> None:

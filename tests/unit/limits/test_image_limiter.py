@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from config.settings import LimitSettings
 from devkit.servers import RedisProcess
 from proxy.limits import ImageLimiter
 from proxy.state import BreakerState, SharedState
@@ -28,9 +27,7 @@ async def make_limiter() -> AsyncIterator[MakeLimiter]:
     started: list[ImageLimiter] = []
 
     def make(state: SharedState, rate: float, burst: int, start: bool = True) -> ImageLimiter:
-        limiter = ImageLimiter.from_settings(
-            LimitSettings(image_rate=rate, image_burst=burst), state, SYNC
-        )
+        limiter = ImageLimiter.from_settings(rate, burst, state, SYNC)
         if start:
             limiter.start()
         started.append(limiter)
