@@ -2,7 +2,8 @@
 //
 //   k6 run -e BASE_URL=http://127.0.0.1:8000 -e SLUGS=a,b,c -e MODE=mix k6/hot_path.js
 //
-// MODE: hits | revalidate | mix (70% hits, 20% 304s, 10% unknown slugs).
+// MODE: hits | revalidate | mix (70% hits, 20% 304s, 10% unknown slugs) | og (GET one of
+//       URLS: comma-separated /og/ paths with their query, signed and made already).
 // LOAD: closed (VUS virtual users as fast as they can, measures max req/s) or
 //       open (a constant RATE of requests/s, measures latency at that rate).
 import http from "k6/http";
@@ -10,6 +11,7 @@ import { check } from "k6";
 
 const BASE = __ENV.BASE_URL || "http://127.0.0.1:8000";
 const SLUGS = (__ENV.SLUGS || "").split(",").filter((s) => s.length > 0);
+const URLS = (__ENV.URLS || "").split(",").filter((s) => s.length > 0);
 const MODE = __ENV.MODE || "mix";
 const LOAD = __ENV.LOAD || "closed";
 const DURATION = __ENV.DURATION || "10s";
@@ -49,6 +51,11 @@ export function setup() {
 http.setResponseCallback(http.expectedStatuses(200, 304, 404));
 
 export default function (data) {
+  if (MODE === "og") {
+    const r = http.get(`${BASE}${URLS[Math.floor(Math.random() * URLS.length)]}`);
+    check(r, { "og 200": (x) => x.status === 200 });
+    return;
+  }
   const slug = SLUGS[Math.floor(Math.random() * SLUGS.length)];
   const roll = MODE === "hits" ? 0 : MODE === "revalidate" ? 0.75 : Math.random();
   if (roll < 0.7) {

@@ -173,6 +173,16 @@ def main() -> int:
             nm >= 0.4,
         )
         row("`/i/` mix: 70% hits, 20% 304, 10% 404", "", rps(r["ogedge_mix"]))
+        og_hits = r["ogedge_og_hits"]["rps"] / r["ogedge_hits"]["rps"]
+        row(
+            f"`/og/` signed-URL hits, {vus} (reference: `/i/` hits; nginx "
+            f"{r['nginx_hits']['rps']:,.0f} req/s)",
+            rps(r["ogedge_hits"]),
+            rps(r["ogedge_og_hits"]),
+            pct(og_hits),
+            ">= 80% of `/i/` hits (cost within 20%)",
+            og_hits >= 0.8,
+        )
         half = r["ogedge_half_rate"]
         row(
             f"`/i/` hits at half ogedge's rate ({half['rps']:,.0f}/s, open loop)",
