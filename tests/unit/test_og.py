@@ -272,3 +272,33 @@ def test_a_browser_gets_avif_or_webp_with_vary_and_its_own_etag(
         headers={"x-api-key": make_key(data_dir, "acme")},
     ).json()["slug"]
     assert client.get(f"/i/{slug}", headers={"accept": "image/webp"}).content == webp.content
+
+
+def test_the_sign_api_answers_a_url_the_server_accepts(
+    client: TestClient[Any], data_dir: Path
+) -> None:
+    api_key = make_key(data_dir, "acme")
+    body = {"template": "editorial", "title": "Signed through the API", "tag": "API"}
+    assert client.post("/api/v2/sign", json=body).status_code == 401
+    none_yet = client.post("/api/v2/sign", json=body, headers={"x-api-key": api_key})
+    assert none_yet.status_code == 409 and none_yet.json()["error"]["code"] == "no_signing_key"
+    new_key(data_dir)
+    r = client.post(
+        "/api/v2/sign",
+        json={**body, "expires": int(time.time()) + 600},
+        headers={"x-api-key": api_key},
+    )
+    assert r.status_code == 200, r.text
+    url = r.json()["url"]
+    assert url.startswith("https://og.example.com/og/acme/editorial?") and "expires=" in url
+    assert client.get(path_of(url)).status_code == 200
+    for bad, status in (
+        ({**body, "expires": int(time.time()) - 1}, 400),
+        ({**body, "title": ""}, 400),
+        ({**body, "template": "nope"}, 404),
+        ({k: v for k, v in body.items() if k != "template"}, 400),
+    ):
+        assert (
+            client.post("/api/v2/sign", json=bad, headers={"x-api-key": api_key}).status_code
+            == status
+        )
