@@ -27,6 +27,7 @@ __all__ = [
     "BREAKER_STATE",
     "CONTENT_TYPE_LATEST",
     "IMAGE_FALLBACK_RENDER",
+    "IMAGE_FILE_SENT",
     "IMAGE_HOT_CACHE",
     "IMAGE_STORAGE_READ",
     "LATENCY_BUCKETS",
@@ -92,6 +93,7 @@ class Tally:
 _TALLIES: list[Tally] = []
 IMAGE_HOT_CACHE = Tally(_IMAGE_SOURCE.labels("hot_cache"))
 IMAGE_STORAGE_READ = Tally(_IMAGE_SOURCE.labels("storage"))
+IMAGE_FILE_SENT = Tally(_IMAGE_SOURCE.labels("file"))  # local disk, sent by the server itself
 IMAGE_FALLBACK_RENDER = Tally(_IMAGE_SOURCE.labels("fallback_render"))
 RENDER_SECONDS = Histogram(
     "ogedge_render_duration_seconds",

@@ -110,6 +110,12 @@ class Storage(Protocol):
         order, after `start_after` when given."""
         ...
 
+    def local_path(self, key: str) -> str | None:
+        """The file holding `key` when the backend is a local directory, for a server to send
+        it straight from the page cache (ASGI pathsend); None for remote backends. The file
+        may be replaced at any time: callers check it before use."""
+        ...
+
     async def ping(self) -> None:
         """Cheap reachability check for /readyz. Raises StorageUnavailable."""
         ...

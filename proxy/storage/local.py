@@ -102,6 +102,12 @@ class LocalStorage:
         keys = await asyncio.to_thread(_walk, folder, prefix)
         return [k for k in keys if k > start_after][:limit]
 
+    def local_path(self, key: str) -> str | None:
+        try:
+            return self._path(key)
+        except InvalidKey:
+            return None
+
     async def ping(self) -> None:
         root = self.root
         if not await asyncio.to_thread(lambda: os.path.isdir(root) and os.access(root, os.W_OK)):

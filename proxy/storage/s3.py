@@ -187,6 +187,9 @@ class S3Storage:
         except Exception as exc:
             _raise(exc, key)
 
+    def local_path(self, key: str) -> str | None:
+        return None
+
     async def ping(self) -> None:
         try:
             await self._client.head_bucket(Bucket=self.bucket)

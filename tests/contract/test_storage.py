@@ -9,6 +9,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -315,3 +316,14 @@ async def test_list_is_sorted_scoped_to_the_folder_and_pages(storage: Storage) -
 async def test_list_refuses_malformed_prefixes(storage: Storage, prefix: str) -> None:
     with pytest.raises(InvalidKey):
         await storage.list(prefix)
+
+
+async def test_local_path_is_the_file_on_disk_and_none_elsewhere(storage: Storage) -> None:
+    await storage.put("images/PathSend0001/card.png", b"\x89PNG-bytes", "image/png")
+    path = storage.local_path("images/PathSend0001/card.png")
+    if storage.name == "local":
+        assert path is not None
+        assert await asyncio.to_thread(Path(path).read_bytes) == b"\x89PNG-bytes"
+        assert storage.local_path("../escape") is None
+    else:
+        assert path is None  # a remote object has no file a server could send

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 
 import httpx
@@ -144,3 +146,44 @@ def _wait_for_shared_debt(url: str, more_than_ms: int) -> None:
             time.sleep(0.01)
     finally:
         redis.close()
+
+
+def test_local_disk_cards_are_sent_by_granian_past_the_hot_cache(start_server: Start) -> None:
+    d = tempfile.mkdtemp(prefix="og-pathsend-")  # short: the embedded Redis socket lives here
+    env = {
+        "OGEDGE_DATA_DIR": d,
+        "OGEDGE_CACHE_HOT_BYTES": "1024",  # nothing fits: every hit is a file on disk
+        "OGEDGE_IMAGE_RATE": "1000",
+        "OGEDGE_IMAGE_BURST": "1000",
+    }
+    try:
+        slugs = [unique_slug("File") for _ in range(3)]
+        cards = [seed_card(env, slug, n) for n, slug in enumerate(slugs)]
+        server = start_server(env, 2)
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            for _ in range(3):
+                for slug, (data, etag) in zip(slugs, cards, strict=True):
+                    r = c.get(f"/i/{slug}")
+                    assert r.status_code == 200 and r.content == data
+                    assert r.headers["etag"] == etag
+                    assert r.headers["content-length"] == str(len(data))
+            deadline = time.monotonic() + 30
+            while True:  # workers fold their counts in every second
+                text = c.get("/metrics").text
+                sent = [
+                    float(line.split()[-1])
+                    for line in text.splitlines()
+                    if line.startswith('ogedge_image_source_total{source="file"}')
+                ]
+                if sent and sent[0] >= 9:  # every GET went out as a file...
+                    break
+                assert time.monotonic() < deadline, text[-2000:]
+                time.sleep(0.2)
+            streamed = [
+                float(line.split()[-1])
+                for line in text.splitlines()
+                if line.startswith('ogedge_image_source_total{source="storage"}')
+            ]
+            assert streamed in ([], [0.0])  # ...and none was streamed through Python
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

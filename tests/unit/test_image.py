@@ -405,3 +405,50 @@ async def asgi_get(endpoint: Any, slug: str, sent: list[dict[str, Any]]) -> None
         "client": ("127.0.0.1", 1),
     }
     await endpoint(scope, None, send)
+
+
+async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
+    settings: config.Settings, shared_state: SharedState
+) -> None:
+    from proxy.cache import HotCache
+    from proxy.catalog import Catalog
+    from proxy.fallback import NoFallback
+    from proxy.metastore import MetaStore
+    from proxy.storage import create_storage
+
+    data = png_bytes(seed_value=9)
+    await seed(settings, OTHER, data)
+    storage = await create_storage(settings.storage)
+    cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
+    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())  # type: ignore[arg-type]
+    endpoint = endpoint_for(catalog, settings, shared_state)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/i/{OTHER}",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "extensions": {"http.response.pathsend": {}},
+    }
+    await endpoint(scope, None, send)
+    assert sent[0]["status"] == 200
+    assert (b"content-length", str(len(data)).encode()) in sent[0]["headers"]
+    assert sent[1]["type"] == "http.response.pathsend"
+    assert await asyncio.to_thread(Path(sent[1]["path"]).read_bytes) == data
+    # Without the extension (or for a file of another size) the body is streamed instead.
+    sent.clear()
+    await endpoint({**scope, "extensions": {}}, None, send)
+    assert sent[0]["type"] == "http.response.start"
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == data
+    grown = Path(storage.local_path(layout.image(OTHER, "png")) or "")
+    # A file that no longer matches what the card knows (another size).
+    await asyncio.to_thread(grown.write_bytes, data + b"more")
+    sent.clear()
+    await endpoint(scope, None, send)
+    assert all(m["type"] != "http.response.pathsend" for m in sent)
+    await storage.close()
