@@ -113,8 +113,11 @@ class FetchSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RenderSettings(msgspec.Struct, frozen=True, kw_only=True):
-    # Render threads per worker (libvips releases the GIL); 0 = one per CPU core.
-    threads: int = 0
+    # "process": renders run in render processes, so the event loop serving /i/ never waits
+    # behind a render's Python code for the GIL; "thread": in the worker (less memory).
+    mode: str = "process"
+    # Render processes (or threads) per server worker; 0 = cores / workers (at least 1).
+    workers: int = 0
     # Renders allowed to wait for a thread; beyond that a request gets 503 at once.
     queue: int = 16
     # How long a node waits for another node's render of the same slug before a 503.

@@ -108,7 +108,8 @@ def semantic_errors(s: Settings) -> list[str]:
         "a non-empty printable ASCII string",
     )
     rn = s.render
-    need(0 <= rn.threads <= 64, "render.threads", "0 (one per core) to 64")
+    need(rn.mode in ("process", "thread"), "render.mode", "process or thread")
+    need(0 <= rn.workers <= 64, "render.workers", "0 (cores / workers) to 64")
     need(0 <= rn.queue <= 10_000, "render.queue", "0 to 10000")
     need(rn.wait_timeout > 0, "render.wait_timeout", "seconds > 0")
     w = s.webhooks

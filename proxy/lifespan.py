@@ -28,7 +28,7 @@ from proxy.og_links import OgLinks
 from proxy.page_cards import PageCards
 from proxy.pages import PageReader
 from proxy.quotas import Quotas
-from proxy.render_pool import RenderPool
+from proxy.render_pool import RenderPool, default_workers
 from proxy.secret import load_secret
 from proxy.signing import SigningKeys, Verifier
 from proxy.slug_lock import SlugLock
@@ -104,8 +104,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             c.negative_ttl,
             vary_accept=delivery.negotiates,
         )
-        pool = RenderPool(settings.render.threads, settings.render.queue)
+        rn = settings.render
+        pool = RenderPool(
+            rn.workers or default_workers(settings.server.workers),
+            rn.queue,
+            processes=rn.mode == "process",
+        )
         stack.callback(pool.close)
+        await pool.warm()
         # The lock outlives any sane render; a crashed owner's lock expires by itself.
         lock = SlugLock(state, max(30.0, settings.render.wait_timeout))
         fallback = RenderFallback(storage, pool, lock, settings.render.wait_timeout)

@@ -50,6 +50,10 @@ def state_env(redis_server: RedisProcess) -> dict[str, str]:
     return {
         "OGEDGE_REDIS_URL": redis_server.url,
         "OGEDGE_REDIS_PREFIX": f"t{uuid.uuid4().hex[:12]}",
+        # In-process apps render on threads: a render process per test app would cost each
+        # test a second of start-up. The process pool is what every e2e server runs, and
+        # tests/unit/test_render_pool.py tests it directly.
+        "OGEDGE_RENDER_MODE": "thread",
     }
 
 

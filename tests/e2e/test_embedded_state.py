@@ -182,7 +182,9 @@ async def test_a_fresh_data_dir_gets_one_secret_and_one_slug_per_spec(
     # must win and both must use it, or the same card would get two URLs.
     d = tempfile.mkdtemp(prefix="og-e2e-")
     try:
-        env = embedded_env(d)
+        # Threads: the secret is loaded before any render process would start; 20 starts
+        # need not wait for 40 of them.
+        env = embedded_env(d, OGEDGE_RENDER_MODE="thread")
         key = create_key(env, "acme", "--rate", "1000", "--burst", "1000")
         server = await asyncio.to_thread(start_server, env, 2)
         answers = await post_all(server.url, key, [card(f"Same card {start}")] * 12)

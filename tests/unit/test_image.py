@@ -351,7 +351,7 @@ async def test_a_full_render_pool_is_a_fast_503_and_hits_still_flow(
     record = SpecRecord(slug=OTHER, project="p", spec={"template": "blog", "title": "busy"})
     await _put(settings, layout.spec(OTHER), msgspec.json.encode(record))
     storage = await create_storage(settings.storage)
-    pool = RenderPool(threads=1, queue=0)
+    pool = RenderPool(1, queue=0)
     pool.in_use = pool.slots  # every slot taken, as during a burst of renders
     fallback = RenderFallback(storage, pool, SlugLock(shared_state, 30.0), 1.0)
     meta = MetaStore(shared_state, 60)
