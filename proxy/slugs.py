@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 import msgspec
+from cachetools import TTLCache
 
 from proxy import layout
 from proxy.storage.base import Storage
@@ -38,16 +39,27 @@ class _Revision(msgspec.Struct):
 
 
 class Revisions:
-    """The current revision per (project, spec hash), kept in storage beside the cards."""
+    """The current revision per (project, spec hash), kept in storage beside the cards.
 
-    def __init__(self, storage: Storage) -> None:
+    Every dedup hit needs it, and it changes only when someone forces a new render, so each
+    worker remembers it for `ttl` seconds: a force on another node is seen within that time
+    (this node's answer meanwhile is the previous card, which keeps serving)."""
+
+    def __init__(self, storage: Storage, ttl: float = 2.0, maxsize: int = 100_000) -> None:
         self._storage = storage
+        self._known: TTLCache[tuple[str, str], int] = TTLCache(maxsize, ttl)
 
     async def current(self, project: str, spec_hash: str) -> int:
+        known = self._known.get((project, spec_hash))
+        if known is not None:
+            return known
         found = await read_json(self._storage, layout.revision(project, spec_hash), _Revision)
-        return 0 if found is None else found.revision
+        revision = self._known[(project, spec_hash)] = 0 if found is None else found.revision
+        return revision
 
     async def advance(self, project: str, spec_hash: str) -> int:
+        self._known.pop((project, spec_hash), None)
         revision = await self.current(project, spec_hash) + 1
         await write_json(self._storage, layout.revision(project, spec_hash), _Revision(revision))
+        self._known[(project, spec_hash)] = revision
         return revision

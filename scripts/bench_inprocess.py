@@ -1,6 +1,7 @@
-"""Micro-benchmark of /i/<slug> in process: µs per hot-cache hit and per 304, through the
-ImageEndpoint alone and through the whole OgEdge ASGI app, on the embedded default (its own
-redis-server under a temporary data dir). `.venv/bin/python scripts/bench_inprocess.py [N]`"""
+"""Micro-benchmarks in process, on the embedded default (its own redis-server under a
+temporary data dir): µs per /i/ hot-cache hit and per 304 (the ImageEndpoint alone and the
+whole OgEdge ASGI app), per /og/ signed-URL hit, and the median of a Render API dedup hit.
+`.venv/bin/python scripts/bench_inprocess.py [N]`"""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import orjson
+
 import config
 import renderer
 from devkit.ogedge import png_bytes, seed
 from proxy.app import create_app
+from proxy.keys import KeyRegistry
 from proxy.secret import load_secret
 from proxy.signing import SigningKeys
 from proxy.signing.make import sign_fields
 from proxy.state.embedded import EmbeddedRedis
-from proxy.storage import create_storage
+from proxy.storage import LocalStorage, create_storage
 
 SLUG = "AbCdEfGh1234"
 
@@ -61,7 +65,12 @@ async def _signed_url(settings: config.Settings) -> str:
 async def main(n: int) -> None:
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp, EmbeddedRedis(tmp):
         settings = config.load(
-            {"OGEDGE_DATA_DIR": tmp, "OGEDGE_IMAGE_RATE": "1e9", "OGEDGE_IMAGE_BURST": "1e9"}
+            {
+                "OGEDGE_DATA_DIR": tmp,
+                "OGEDGE_IMAGE_RATE": "1e9",
+                "OGEDGE_IMAGE_BURST": "1e9",
+                "OGEDGE_RENDER_MODE": "thread",
+            }
         )
         meta = await seed(settings, SLUG, png_bytes())
         signed = await _signed_url(settings)
@@ -85,6 +94,38 @@ async def main(n: int) -> None:
                         await call(scope, _noop_receive, _sink)
                     best = min(best, (time.perf_counter() - t) / n)
                 print(f"{label:20s} {best * 1e6:6.2f} µs/request")
+            await _dedup(app, tmp)
+
+
+async def _dedup(app: Any, tmp: str, n: int = 2000) -> None:
+    """POST /api/v2/render of a card that exists: the whole app, auth and key limit included."""
+    secret, _ = await KeyRegistry(LocalStorage(tmp)).create("bench", rate=1e6, burst=1_000_000)
+    body = orjson.dumps({"template": "blog", "title": "Dedup me", "tag": "Bench"})
+    headers = [(b"host", b"x"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode()), (b"x-api-key", secret.encode())]  # fmt: skip
+    scope = {"type": "http", "method": "POST", "path": "/api/v2/render",
+             "raw_path": b"/api/v2/render", "query_string": b"", "root_path": "",
+             "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 8000),
+             "client": ("127.0.0.1", 5000), "headers": headers}  # fmt: skip
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)  # makes the card
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await app(scope, receive, send)
+        times.append(time.perf_counter() - started)
+    assert set(statuses[1:]) == {200}, set(statuses)
+    times.sort()
+    print(f"{'Render API dedup hit':20s} {times[n // 2] * 1e3:6.3f} ms median, p95 "
+          f"{times[int(n * 0.95)] * 1e3:.3f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
