@@ -5,8 +5,9 @@ so nothing later branches on settings."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -77,13 +78,30 @@ class Services:
         return self.settings.server.public_url
 
 
+# A shutdown step that does not finish within this is abandoned (and logged), so a stuck
+# close can never keep a worker from exiting.
+_CLOSE_TIMEOUT = 15.0
+
+
+async def _bounded(close: Callable[[], Awaitable[object]], what: str) -> None:
+    try:
+        await asyncio.wait_for(close(), _CLOSE_TIMEOUT)
+    except TimeoutError:
+        log.error("shutdown: closing the %s took over %.0f s; abandoned", what, _CLOSE_TIMEOUT)
+
+
+def _in_thread(close: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    # The render pool waits for renders in flight: in a thread, so the loop stays free.
+    return lambda: asyncio.to_thread(close)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         storage = await create_storage(settings.storage)
-        stack.push_async_callback(storage.close)
+        stack.push_async_callback(_bounded, storage.close, "storage")
         state = await open_state(settings)
-        stack.push_async_callback(state.close)
+        stack.push_async_callback(_bounded, state.close, "redis")
 
         limits = settings.limits
         sync = settings.redis.sync_interval
@@ -93,7 +111,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         for each in (limiter, crawler_limiter):
             each.start()
-            stack.push_async_callback(each.stop)
+            stack.push_async_callback(_bounded, each.stop, "limiter")
         delivery = DeliveryPolicy(settings.delivery.formats, load_crawlers())
         c = settings.cache
         cache = HotCache(
@@ -110,7 +128,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             rn.queue,
             processes=rn.mode == "process",
         )
-        stack.callback(pool.close)
+        stack.push_async_callback(_bounded, _in_thread(pool.close), "render pool")
         await pool.warm()
         # The lock outlives any sane render; a crashed owner's lock expires by itself.
         lock = SlugLock(state, max(30.0, settings.render.wait_timeout))
@@ -118,11 +136,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         catalog = Catalog(cache, MetaStore(state, c.redis_meta_ttl), storage, fallback)
 
         client = await GuardedClient.create(settings.fetch)
-        stack.push_async_callback(client.close)
+        stack.push_async_callback(_bounded, client.close, "outbound client")
         outbox = Outbox(state)
         dispatcher = Dispatcher(outbox, client, settings.webhooks)
         dispatcher.start()
-        stack.push_async_callback(dispatcher.stop)  # undelivered items stay queued
+        # Undelivered items stay queued.
+        stack.push_async_callback(_bounded, dispatcher.stop, "webhook dispatcher")
 
         registry = KeyRegistry(storage)
         auth = Authenticator(registry)
