@@ -86,6 +86,7 @@ async def render_card(
         kind=spec.kind,
         metadata=data.metadata,
         cached=not made,
+        project=project,
     )
     result = RenderResult(True, slug, url, dispatched, cached=not made)
     return Response(result, status_code=201 if made else 200)
