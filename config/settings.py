@@ -76,6 +76,9 @@ class LimitSettings(msgspec.Struct, frozen=True, kw_only=True):
     # Per-client-IP GCRA on /i/: sustained requests per second and burst.
     image_rate: float = 50.0
     image_burst: int = 100
+    # Per-client-IP GCRA on POST /api/v2/preview (the public playground and editor renders).
+    preview_rate: float = 5.0
+    preview_burst: int = 30
 
 
 class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -34,11 +34,13 @@ from proxy.limits.gcra import LocalGCRA
 from proxy.limits.redis_gcra import RedisGCRA
 from proxy.state import SharedState, StateUnavailable
 
-__all__ = ["IMAGE_SCOPE", "ImageLimiter", "Reconciler"]
+__all__ = ["IMAGE_SCOPE", "PREVIEW_SCOPE", "ImageLimiter", "Reconciler"]
 
 log = logging.getLogger("ogedge.limits")
 
 IMAGE_SCOPE = "image"
+# POST /api/v2/preview: the same per-IP design with its own keys (`rl:{preview:<ip>}`).
+PREVIEW_SCOPE = "preview"
 
 
 class Reconciler:
@@ -142,8 +144,23 @@ class ImageLimiter:
         sync_interval: float,
         max_keys: int = 100_000,
     ) -> ImageLimiter:
-        local = LocalGCRA(limits.image_rate, limits.image_burst, max_keys)
-        return cls(local, Reconciler(local, RedisGCRA(state), sync_interval))
+        return cls.scoped(
+            IMAGE_SCOPE, limits.image_rate, limits.image_burst, state, sync_interval, max_keys
+        )
+
+    @classmethod
+    def scoped(
+        cls,
+        scope: str,
+        rate: float,
+        burst: int,
+        state: SharedState,
+        sync_interval: float,
+        max_keys: int = 100_000,
+    ) -> ImageLimiter:
+        """A per-client limiter of its own `scope` (the preview endpoint's, for one)."""
+        local = LocalGCRA(rate, burst, max_keys)
+        return cls(local, Reconciler(local, RedisGCRA(state), sync_interval, scope))
 
     def check(self, key: str) -> Decision:
         """Decide on local state. Call `learn(key)` first when `knows(key)` is False."""
