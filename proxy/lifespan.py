@@ -15,13 +15,16 @@ from proxy.assets import AssetResolver
 from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
+from proxy.console import Console
 from proxy.custom_templates import CustomTemplates
 from proxy.fallback import RenderFallback
+from proxy.http.client_ip import ClientIP
 from proxy.keys import Authenticator, KeyRegistry
-from proxy.limits import ImageLimiter, KeyLimiter, RedisGCRA
+from proxy.limits import PREVIEW_SCOPE, ImageLimiter, KeyLimiter, RedisGCRA
 from proxy.metastore import MetaStore
 from proxy.netguard import GuardedClient
 from proxy.pages import PageReader
+from proxy.previews import Previews
 from proxy.quotas import Quotas
 from proxy.render_pool import RenderPool
 from proxy.secret import load_secret
@@ -58,6 +61,8 @@ class Services:
     outbox: Outbox
     notifier: Notifier
     dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
+    previews: Previews  # renders that are never stored (playground, editor, gallery)
+    console: Console  # a project's cards, usage and deliveries
 
     @property
     def public_url(self) -> str:
@@ -93,6 +98,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         dispatcher.start()
         stack.push_async_callback(dispatcher.stop)  # undelivered items stay queued
 
+        lim = settings.limits
+        preview_limiter = ImageLimiter.scoped(
+            PREVIEW_SCOPE, lim.preview_rate, lim.preview_burst, state, settings.redis.sync_interval
+        )
+        preview_limiter.start()
+        stack.push_async_callback(preview_limiter.stop)
+
         registry = KeyRegistry(storage)
         auth = Authenticator(registry)
         quotas = Quotas(state)
@@ -108,6 +120,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             public_url=settings.server.public_url,
             wait_timeout=settings.render.wait_timeout,
         )
+        templates = CustomTemplates(storage)
+        assets = AssetResolver(client, storage, settings.fetch.max_image_bytes)
+        client_ip = ClientIP(settings.server.trusted_proxies)
         services = Services(
             settings=settings,
             storage=storage,
@@ -119,14 +134,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             key_limits=KeyLimiter(RedisGCRA(state)),
             quotas=quotas,
             cards=cards,
-            templates=CustomTemplates(storage),
-            assets=AssetResolver(client, storage, settings.fetch.max_image_bytes),
+            templates=templates,
+            assets=assets,
             pages=PageReader(client, settings.fetch.max_page_bytes),
             outbox=outbox,
             notifier=Notifier(
                 outbox, allow_http=settings.webhooks.allow_http, policy=client.policy
             ),
             dispatcher=dispatcher,
+            previews=Previews(pool, templates, assets, preview_limiter, client_ip),
+            console=Console(cards, catalog, storage, quotas, outbox),
         )
         log.info("ready: storage=%s redis=%s (%s)", storage.name, state.mode, state.location)
         yield services
