@@ -9,6 +9,7 @@ bounded and the next one starts after the last entry (`next`, an opaque cursor).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from proxy.webhooks import LoggedDelivery, Outbox
 __all__ = ["MAX_PAGE", "CardLine", "CardPage", "Console", "Usage"]
 
 MAX_PAGE = 50
+# A cursor is an index entry as `Cards.index` holds it (cards.card_index_entry).
+_CURSOR = re.compile(r"[0-9]{13}-[0-9A-Za-z]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +72,9 @@ class Console:
     async def cards(self, project: str, *, limit: int = 20, start_after: str = "") -> CardPage:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be 1 to {MAX_PAGE}", "limit")
-        try:
-            entries = await self._cards.index.entries(
-                project, start_after=start_after, limit=limit + 1
-            )
-        except ValueError as exc:  # a cursor that is no index entry
-            raise InvalidInput(
-                "startAfter is not a cursor this endpoint gave", "startAfter"
-            ) from exc
+        if start_after and _CURSOR.fullmatch(start_after) is None:
+            raise InvalidInput("startAfter is not a cursor this endpoint gave", "startAfter")
+        entries = await self._cards.index.entries(project, start_after=start_after, limit=limit + 1)
         page = entries[:limit]
         lines = await asyncio.gather(*(self._line(entry) for entry in page))
         return CardPage(

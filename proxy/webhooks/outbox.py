@@ -4,7 +4,7 @@ Keys (one hash tag, so Redis Cluster keeps them in one slot for the scripts):
   <prefix>:webhooks:{webhooks}:due      sorted set, id -> due time (ms; for a claimed one, lease end)
   <prefix>:webhooks:{webhooks}:records  hash, id -> Delivery JSON
   <prefix>:webhooks:{webhooks}:dead     list of DeadLetter JSON, newest first, capped
-  <prefix>:webhooks:{webhooks}:log:<project>     sorted set, id -> last change (ms): the
+  <prefix>:webhooks:{webhooks}:log:<project>     sorted set, id -> last change (µs): the
   <prefix>:webhooks:{webhooks}:logrec:<project>  project's recent deliveries (a hash of
                                                  LoggedDelivery JSON), the newest `max_log`
 Every change is one Lua script (claim.lua, enqueue.lua, settle.lua, resend.lua), so a crash can

@@ -16,6 +16,8 @@ if entry['secret'] == nil or entry['secret'] == '' then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Log order in microseconds: entries within one millisecond still sort by arrival.
+local order = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local rec = {
   id = ARGV[1], url = entry['url'], secret = entry['secret'], payload = entry['payload'],
   attempt = 0, next_at = now, created = entry['created'], project = ARGV[2],
@@ -30,5 +32,5 @@ entry['secret'] = ''
 entry['payload'] = ''
 logged = cjson.encode(entry)
 redis.call('HSET', KEYS[4], ARGV[1], logged)
-redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('ZADD', KEYS[3], order, ARGV[1])
 return logged

@@ -16,6 +16,8 @@ if rec['attempt'] ~= tonumber(ARGV[3]) then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Log order in microseconds: entries within one millisecond still sort by arrival.
+local order = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if #KEYS >= 5 then
   local logged = redis.call('HGET', KEYS[5], ARGV[2])
   if logged then
@@ -34,7 +36,7 @@ if #KEYS >= 5 then
       entry['payload'] = rec['payload']
     end
     redis.call('HSET', KEYS[5], ARGV[2], cjson.encode(entry))
-    redis.call('ZADD', KEYS[4], now, ARGV[2])
+    redis.call('ZADD', KEYS[4], order, ARGV[2])
   end
 end
 if ARGV[1] == 'retry' then
