@@ -14,6 +14,7 @@ asks for all of them at once queues instead of filling the render pool.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import math
 from collections.abc import Mapping
@@ -66,7 +67,7 @@ class Previews:
         self._templates = templates
         self._assets = assets
         self.limiter = limiter
-        self._samples: LRUCache[tuple[str, str, str, int], bytes] = LRUCache(maxsize=1024)
+        self._samples: LRUCache[tuple[str, str, str, int, bool], bytes] = LRUCache(maxsize=2048)
         self._sampling = asyncio.Semaphore(samples_at_once)
 
     def client(self, peer: str, headers: Mapping[str, str]) -> str:
@@ -120,8 +121,11 @@ class Previews:
         }
         return Preview(rendered, {k: v for k, v in missing.items() if v})
 
-    async def sample(self, template_id: str, palette: str, kind: str, width: int) -> bytes:
-        """The gallery's sample card of a built-in template as WebP, `width` pixels wide."""
+    async def sample(
+        self, template_id: str, palette: str, kind: str, width: int, *, plain: bool = False
+    ) -> bytes:
+        """The gallery's sample card of a built-in template as WebP, `width` pixels wide, with
+        a sample avatar and logo (`plain`: without, as the playground starts)."""
         template = renderer.template_info(template_id)  # TemplateNotFound: 404
         if palette not in renderer.available_palettes():
             raise InvalidInput(f"unknown palette {palette!r}", "palette")
@@ -129,7 +133,7 @@ class Previews:
             raise InvalidInput(f"kind must be one of {', '.join(renderer.KINDS)}", "kind")
         if width not in SAMPLE_WIDTHS:
             raise InvalidInput(f"width must be one of {SAMPLE_WIDTHS}", "width")
-        key = (template.version, palette, kind, width)
+        key = (template.version, palette, kind, width, plain)
         cached = self._samples.get(key)
         if cached is not None:
             return cached
@@ -137,12 +141,33 @@ class Previews:
         async with self._sampling:
             data = self._samples.get(key)  # made while this one waited
             if data is None:
-                data = await self._pool.run(_sample, spec, width)
+                data = await self._pool.run(_sample, spec, width, plain)
         self._samples[key] = data
         return data
 
 
-def _sample(spec: renderer.RenderSpec, width: int) -> bytes:
-    card = renderer.render(spec)
+def _sample(spec: renderer.RenderSpec, width: int, plain: bool) -> bytes:
+    card = renderer.render(spec, None if plain else _sample_assets())
     image = pyvips.Image.thumbnail_buffer(card.data, width)
     return bytes(image.webpsave_buffer(Q=_SAMPLE_QUALITY, effort=2))
+
+
+@functools.cache
+def _sample_assets() -> renderer.Assets:
+    """A made-up avatar (initials on a gradient) and logo (a wordmark), drawn once."""
+    size = 256
+    xy = pyvips.Image.xyz(size, size)
+    t = (xy[0] + xy[1]) / (2 * size)
+    rgb = [start + (end - start) * t for start, end in ((99, 236), (102, 72), (241, 153))]
+    face = rgb[0].bandjoin([rgb[1], rgb[2], 255]).cast("uchar").copy(interpretation="srgb")
+    initials = _text('<span foreground="white" font_weight="700">AL</span>', 100)
+    face = face.composite2(
+        initials, "over", x=(size - initials.width) // 2, y=(size - initials.height) // 2
+    )
+    logo = _text('<span foreground="#8b5cf6" font_weight="800">\u25c6 lumen</span>', 72)
+    return renderer.Assets(avatar=bytes(face.pngsave_buffer()), logo=bytes(logo.pngsave_buffer()))
+
+
+def _text(markup: str, size: int) -> pyvips.Image:
+    image = pyvips.Image.text(markup, font=f"Inter {size}", rgba=True, dpi=72)
+    return image.copy(interpretation="srgb")

@@ -140,8 +140,9 @@ async def sample_card(
     kind: FromQuery[str] = "og",
     width: FromQuery[int] = 640,
     v: FromQuery[str] = "",
+    plain: FromQuery[bool] = False,
 ) -> Response[bytes]:
-    data = await previews.sample(template_id, palette, kind, width)
+    data = await previews.sample(template_id, palette, kind, width, plain=plain)
     # With `v` (the template's version, as the gallery links it) the bytes never change.
     cache = "public, max-age=31536000, immutable" if v else "public, max-age=3600"
     return Response(data, media_type="image/webp", headers={"Cache-Control": cache})
