@@ -16,7 +16,7 @@ __all__ = ["NAV", "esc", "fragment", "page"]
 NAV = (
     ("gallery", "/", "Gallery"),
     ("playground", "/playground", "Playground"),
-    ("editor", "/editor", "Template editor"),
+    ("editor", "/editor", "Editor"),
     ("console", "/console", "Console"),
     ("docs", "/schema", "API docs"),
 )

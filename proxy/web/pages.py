@@ -85,7 +85,7 @@ async def playground_page(request: Request[Any, Any, Any]) -> Response[bytes]:
     titles = {n: renderer.template_info(n).title for n in templates}
     sample = (
         f"/api/v2/templates/{template}/sample.webp?palette={palette}&kind={kind}&width=640"
-        f"&v={info.version[:12]}"
+        f"&plain=true&v={info.version[:12]}"
     )
     body = fragment("playground.html").substitute(
         template_options=_options(templates, template, titles),

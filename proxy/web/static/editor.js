@@ -27,10 +27,14 @@
     place();
   }
   function place() {
-    if (!bad) { marker.hidden = true; return; }
+    const band = $("#e-band");
+    img.classList.toggle("invalid", Boolean(bad) || !errorBox.hidden);
+    if (!bad) { marker.hidden = true; band.hidden = true; return; }
     const top = PAD + (bad - 1) * LINE - area.scrollTop;
     marker.style.top = `${Math.max(4, Math.min(top - 4, area.clientHeight - 40))}px`;
     marker.hidden = false;
+    band.style.top = `${top}px`;
+    band.hidden = top < 0 || top > area.clientHeight;
   }
   function clean(message) {
     return message.replace(/^draft_[0-9a-f]+\.toml: /, "").replace(/^custom_[0-9a-f]+\.toml: /, "");
@@ -44,7 +48,15 @@
       return;
     }
     const text = clean(error.message);
+    const moved = (error.line || 0) !== bad;
     bad = error.line || 0;
+    if (moved && bad) {
+      // Bring the line at fault into view (it is usually where the user is typing anyway).
+      const top = (bad - 1) * LINE;
+      if (top < area.scrollTop || top > area.scrollTop + area.clientHeight - 2 * LINE) {
+        area.scrollTop = Math.max(0, top - area.clientHeight / 2);
+      }
+    }
     const where = [error.line ? `Line ${error.line}` : "", error.path || ""].filter(Boolean).join(" · ");
     errorBox.replaceChildren(...(where ? [el("strong", { text: where }), ": "] : []), text);
     errorBox.hidden = false;

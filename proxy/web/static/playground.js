@@ -136,7 +136,7 @@
     $("#meta").textContent = lines.join("\n");
     const shown = { ...body };
     for (const field of Object.keys(images)) if (shown[field]) shown[field] = `https://example.com/${field}.png`;
-    const json = JSON.stringify(shown).replace(/'/g, "'\\''");
+    const json = JSON.stringify(shown, null, 2).replace(/'/g, "'\\''");
     $("#curl").textContent = `curl -s ${location.origin}/api/v2/render \\\n  -H "x-api-key: $OGEDGE_KEY" -H 'content-type: application/json' \\\n  -d '${json}'`;
     for (const node of $$(".js-title")) node.textContent = body.title;
     for (const node of $$(".js-desc")) node.textContent = body.description || "";
