@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 import renderer
@@ -26,9 +28,24 @@ _PAGE_CACHE = "no-cache"
 _FORMATS = ("png", "jpeg", "webp", "avif")
 
 
-def _html(request: Request[Any, Any, Any], document: tuple[bytes, str]) -> Response[bytes]:
+def _policy(public_url: str) -> str:
+    """Scripts, styles, fetches: this server only (an API key lives in these pages). Images
+    also from the public /i/ origin (a CDN in front) and data: URIs (previews, drops)."""
+    parts = urlsplit(public_url)
+    cards = f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else ""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{cards}; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _html(
+    request: Request[Any, Any, Any], document: tuple[bytes, str], public_url: str
+) -> Response[bytes]:
     body, etag = document
     headers = {
+        "Content-Security-Policy": _policy(public_url),
         "Cache-Control": _PAGE_CACHE,
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
@@ -58,7 +75,7 @@ def _pick(value: str | None, allowed: list[str], default: str) -> str:
 
 @get("/", include_in_schema=False)
 async def gallery_page(
-    request: Request[Any, Any, Any], kind: FromQuery[str] = "og"
+    request: Request[Any, Any, Any], public_url: NamedDependency[str], kind: FromQuery[str] = "og"
 ) -> Response[bytes]:
     kind = _pick(kind, list(renderer.KINDS), "og")
     return _html(
@@ -70,11 +87,14 @@ async def gallery_page(
             description="Every built-in ogedge template in every palette, rendered by this server.",
             body=gallery_body(kind),
         ),
+        public_url,
     )
 
 
 @get("/playground", include_in_schema=False)
-async def playground_page(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def playground_page(
+    request: Request[Any, Any, Any], public_url: NamedDependency[str]
+) -> Response[bytes]:
     q = request.query_params
     templates = renderer.available_templates()
     template = _pick(q.get("template"), templates, "blog")
@@ -114,11 +134,14 @@ async def playground_page(request: Request[Any, Any, Any]) -> Response[bytes]:
             body=body,
             scripts=("app.js", "playground.js"),
         ),
+        public_url,
     )
 
 
 @get("/editor", include_in_schema=False)
-async def editor_page(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def editor_page(
+    request: Request[Any, Any, Any], public_url: NamedDependency[str]
+) -> Response[bytes]:
     from renderer.template import templates_dir
 
     names = renderer.available_templates()
@@ -141,11 +164,14 @@ async def editor_page(request: Request[Any, Any, Any]) -> Response[bytes]:
             body=body,
             scripts=("app.js", "editor.js"),
         ),
+        public_url,
     )
 
 
 @get("/console", include_in_schema=False)
-async def console_page(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def console_page(
+    request: Request[Any, Any, Any], public_url: NamedDependency[str]
+) -> Response[bytes]:
     return _html(
         request,
         page(
@@ -156,6 +182,7 @@ async def console_page(request: Request[Any, Any, Any]) -> Response[bytes]:
             body=fragment("console.html").substitute(),
             scripts=("app.js", "console.js"),
         ),
+        public_url,
     )
 
 

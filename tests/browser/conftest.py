@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from devkit.ogedge import OgEdgeServer
 from devkit.servers import RedisProcess
@@ -110,8 +110,25 @@ def open_page(
     page.on("request", lambda request: seen.urls.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Console errors include refused loads (a Content-Security-Policy violation). API answers
+    # of 4xx are the pages' business (they show them); anything else failing is not.
+    page.on("console", lambda msg: errors.append(msg.text) if _unexpected(msg) else None)
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/api/" not in r.url
+            else None
+        ),
+    )
     page.errors = errors  # type: ignore[attr-defined]
     return page, seen
+
+
+def _unexpected(msg: ConsoleMessage) -> bool:
+    return msg.type == "error" and not msg.text.startswith(
+        "Failed to load resource: the server responded with a status of 4"
+    )
 
 
 @pytest.fixture

@@ -38,6 +38,8 @@ def test_pages_load_only_from_this_server(client: TestClient[Any], path: str) ->
     r = client.get(path)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
+    policy = r.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     urls = loaded(r.text)
     assert urls
     for url in urls:
