@@ -13,12 +13,13 @@ from proxy.web.static import StaticFiles
 
 __all__ = ["NAV", "esc", "fragment", "page"]
 
+# (key, href, label as HTML: constants, never user input)
 NAV = (
     ("gallery", "/", "Gallery"),
     ("playground", "/playground", "Playground"),
     ("editor", "/editor", "Editor"),
     ("console", "/console", "Console"),
-    ("docs", "/schema", "API docs"),
+    ("docs", "/schema", 'API<span class="wide-only"> docs</span>'),
 )
 
 

@@ -11,7 +11,7 @@ import pyvips
 from playwright.sync_api import Page, expect
 
 from devkit.ogedge import OgEdgeServer
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import load_every_image, screenshot
 
 _META = re.compile(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">')
 
@@ -51,7 +51,9 @@ def test_typing_a_title_updates_the_preview(page: Page) -> None:
     wait_for_preview(page, "Typed, not pasted")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "playground")
-    page.locator("#social").scroll_into_view_if_needed()
+    screenshot(page, "playground-top", full_page=False)
+    load_every_image(page, "#social")
+    page.locator("#h-social").scroll_into_view_if_needed()
     screenshot(page, "social-previews", full_page=False)
 
 
@@ -129,3 +131,5 @@ def test_the_playground_fits_a_phone(phone: Page) -> None:
     wait_for_preview(phone, "Shipping faster social cards")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "playground-phone")
+    phone.locator("#preview-frame").scroll_into_view_if_needed()
+    screenshot(phone, "playground-phone-preview", full_page=False)
