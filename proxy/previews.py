@@ -26,7 +26,7 @@ from cachetools import LRUCache
 
 import renderer
 from proxy.assets import AssetResolver
-from proxy.custom_templates import CustomTemplates, is_custom, parse_draft
+from proxy.custom_templates import CustomTemplates, InvalidTemplate, is_custom, parse_draft
 from proxy.errors import InvalidInput, Limited, Unauthenticated
 from proxy.http.client_ip import ClientIP
 from proxy.limits import ImageLimiter
@@ -43,6 +43,8 @@ SAMPLE = renderer.RenderSpec(
 # Widths the gallery asks for: a card in the grid and a palette thumbnail (1x and 2x screens).
 SAMPLE_WIDTHS = (320, 640)
 _SAMPLE_QUALITY = 82
+# A public draft's cost is bounded like a built-in's (they have about ten layers).
+MAX_DRAFT_LAYERS = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,12 @@ class Previews:
         if toml:
             draft_id = "draft_" + hashlib.sha256(toml.encode()).hexdigest()[:16]
             template = parse_draft(draft_id, toml)
+            if max(len(layout.layers) for layout in template.layouts.values()) > MAX_DRAFT_LAYERS:
+                raise InvalidTemplate(
+                    f"a previewed template has at most {MAX_DRAFT_LAYERS} layers",
+                    "toml",
+                    detail={"path": "layers"},
+                )
         elif is_custom(spec.template):
             if project is None:
                 raise Unauthenticated(

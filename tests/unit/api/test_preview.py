@@ -103,6 +103,12 @@ def test_a_draft_renders_and_its_error_names_the_key_and_line(client: TestClient
     assert "kind og: layer 'title': key 'size'" in error["message"]
     syntax = client.post("/api/v2/preview", json={"title": "x", "toml": 'name = "x"\n[output\n'})
     assert syntax.json()["error"]["line"] == 2
+    layer = (
+        '\n[[layers]]\ntype = "shape"\nshape = "rect"\nbox = [0, 0, 10, 10]\ncolor = "$accent"\n'
+    )
+    heavy = client.post("/api/v2/preview", json={"title": "x", "toml": BLOG + layer * 60})
+    assert heavy.status_code == 400
+    assert heavy.json()["error"]["path"] == "layers"
 
 
 def test_images_come_as_data_uris_only(client: TestClient[Any]) -> None:
