@@ -81,6 +81,9 @@ class LimitSettings(msgspec.Struct, frozen=True, kw_only=True):
     # they share few addresses and fetch in bursts when a link spreads.
     crawler_rate: float = 200.0
     crawler_burst: int = 1000
+    # Per-client-IP GCRA on POST /api/v2/preview (the public playground and editor renders).
+    preview_rate: float = 5.0
+    preview_burst: int = 30
 
 
 class CacheSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -89,6 +89,8 @@ def semantic_errors(s: Settings) -> list[str]:
         "delivery.formats",
         "a comma-separated list of webp and avif (or empty)",
     )
+    need(s.limits.preview_rate > 0, "limits.preview_rate", "requests per second > 0")
+    need(s.limits.preview_burst >= 1, "limits.preview_burst", "at least 1")
     c = s.cache
     need(c.hot_bytes >= 0, "cache.hot_bytes", "bytes >= 0 (0 disables the hot cache)")
     need(c.hot_item_max_bytes > 0, "cache.hot_item_max_bytes", "bytes > 0")

@@ -13,7 +13,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from config import Settings
+from proxy.api.console import list_cards, list_deliveries, resend_delivery, show_usage
 from proxy.api.generate import generate_image
+from proxy.api.preview import preview_card, sample_card
 from proxy.api.render import render_card
 from proxy.api.sign import sign_url
 from proxy.api.templates import (
@@ -31,6 +33,7 @@ from proxy.lifespan import Services, open_services
 from proxy.observe.middleware import Observe
 from proxy.observe.sampler import Sampler
 from proxy.og import OgEndpoint
+from proxy.web import openapi_config, web_handlers
 
 __all__ = ["OgEdge", "create_app"]
 
@@ -46,6 +49,8 @@ _INJECTED = (
     "notifier",
     "pool",
     "public_url",
+    "previews",
+    "console",
     "services",
 )
 
@@ -81,7 +86,15 @@ class OgEdge(Observe):
                 get_template,
                 delete_template,
                 preview_template,
+                preview_card,
+                sample_card,
+                list_cards,
+                show_usage,
+                list_deliveries,
+                resend_delivery,
+                *web_handlers,
             ],
+            openapi_config=openapi_config(),
             lifespan=[self._lifespan],
             dependencies={name: _provider(name) for name in _INJECTED},
             exception_handlers=exception_handlers,

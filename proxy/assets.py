@@ -50,6 +50,15 @@ class AssetResolver:
         )
         return data, await self.keep(data)
 
+    def inline(self, field: str, value: str) -> bytes:
+        """The bytes of a `data:` URI, nothing fetched or stored (previews take only these).
+        Raises InvalidInput, TooLarge."""
+        if not value.startswith("data:"):
+            raise InvalidInput(
+                "previews take images as data: URIs (URLs are fetched only by renders)", field
+            )
+        return self._data_uri(field, value)
+
     async def keep(self, data: bytes) -> str:
         """Store bytes under their SHA-256 (idempotent) and return the key."""
         key = layout.asset(hashlib.sha256(data).hexdigest())

@@ -21,6 +21,7 @@ from proxy.errors import InvalidInput, NotFound, TooLarge
 from proxy.storage.base import Storage
 from proxy.storage.documents import CorruptDocument, read_json, write_json
 from proxy.storage.index import StoredIndex
+from proxy.template_errors import locate
 
 __all__ = [
     "MAX_TOML_BYTES",
@@ -29,6 +30,7 @@ __all__ = [
     "InvalidTemplate",
     "TemplateNotFound",
     "is_custom",
+    "parse_draft",
 ]
 
 PREFIX = "custom_"
@@ -54,6 +56,14 @@ class InvalidTemplate(InvalidInput):
     code = "invalid_template"
 
 
+def parse_draft(template_id: str, toml: str) -> renderer.Template:
+    """Validate TOML as template `template_id`; InvalidTemplate names the key and its line."""
+    try:
+        return renderer.parse_template(template_id, toml.encode())
+    except renderer.TemplateError as exc:
+        raise InvalidTemplate(str(exc), "toml", detail=locate(str(exc), toml)) from exc
+
+
 class CustomTemplate(msgspec.Struct, frozen=True):
     id: str
     project: str
@@ -77,10 +87,7 @@ class CustomTemplates:
         if len(data) > MAX_TOML_BYTES:
             raise TooLarge(f"template over {MAX_TOML_BYTES} bytes", "toml")
         template_id = PREFIX + hashlib.sha256(project.encode() + b"\0" + data).hexdigest()[:16]
-        try:
-            template = renderer.parse_template(template_id, data)
-        except renderer.TemplateError as exc:
-            raise InvalidTemplate(str(exc), "toml") from exc
+        template = parse_draft(template_id, toml)
         record = CustomTemplate(template_id, project, title or template.title, time.time(), toml)
         await write_json(self.storage, layout.template(template_id), record)
         await self._index.add(project, template_id)

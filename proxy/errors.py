@@ -22,14 +22,23 @@ __all__ = [
 
 
 class ServiceError(Exception):
-    """Base of every domain error: a message for humans, the field it concerns, a stable code."""
+    """Base of every domain error: a message for humans, the field it concerns, a stable code,
+    and (`detail`) machine-readable particulars a client may use, e.g. where in a template."""
 
     code = "error"
 
-    def __init__(self, message: str, field: str | None = None, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        code: str | None = None,
+        detail: dict[str, str | int] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.detail = detail or {}
         if code is not None:
             self.code = code
 

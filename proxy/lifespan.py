@@ -16,18 +16,21 @@ from proxy.assets import AssetResolver
 from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
+from proxy.console import Console
 from proxy.custom_templates import CustomTemplates
 from proxy.domains import AllowedDomains
 from proxy.fallback import RenderFallback
 from proxy.field_cards import FieldCards
+from proxy.http.client_ip import ClientIP
 from proxy.http.delivery import DeliveryPolicy, load_crawlers
 from proxy.keys import Authenticator, KeyRegistry
-from proxy.limits import ImageLimiter, KeyLimiter, RedisGCRA
+from proxy.limits import PREVIEW_SCOPE, ImageLimiter, KeyLimiter, RedisGCRA
 from proxy.metastore import MetaStore
 from proxy.netguard import GuardedClient
 from proxy.og_links import OgLinks
 from proxy.page_cards import PageCards
 from proxy.pages import PageReader
+from proxy.previews import Previews
 from proxy.quotas import Quotas
 from proxy.render_pool import RenderPool, default_workers
 from proxy.secret import load_secret
@@ -72,6 +75,8 @@ class Services:
     outbox: Outbox
     notifier: Notifier
     dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
+    previews: Previews  # renders that are never stored (playground, editor, gallery)
+    console: Console  # a project's cards, usage and deliveries
 
     @property
     def public_url(self) -> str:
@@ -143,6 +148,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         # Undelivered items stay queued.
         stack.push_async_callback(_bounded, dispatcher.stop, "webhook dispatcher")
 
+        preview_limiter = ImageLimiter.from_settings(
+            limits.preview_rate, limits.preview_burst, state, sync, scope=PREVIEW_SCOPE
+        )
+        preview_limiter.start()
+        stack.push_async_callback(_bounded, preview_limiter.stop, "limiter")
+
         registry = KeyRegistry(storage)
         auth = Authenticator(registry)
         quotas = Quotas(state)
@@ -166,6 +177,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         page_cards = PageCards(cards, PageReader(client, settings.fetch.max_page_bytes), assets)
         verifier = Verifier(signing_keys)
         domains = AllowedDomains(storage)
+        client_ip = ClientIP(settings.server.trusted_proxies)
         services = Services(
             settings=settings,
             storage=storage,
@@ -192,6 +204,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 outbox, allow_http=settings.webhooks.allow_http, policy=client.policy
             ),
             dispatcher=dispatcher,
+            previews=Previews(pool, templates, assets, preview_limiter, client_ip),
+            console=Console(cards, catalog, storage, quotas, outbox),
         )
         log.info("ready: storage=%s redis=%s (%s)", storage.name, state.mode, state.location)
         yield services

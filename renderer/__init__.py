@@ -20,7 +20,7 @@ from .errors import (
     TemplateError,
     TemplateNotFound,
 )
-from .fonts import available_fonts
+from .fonts import available_fonts, missing_glyphs
 from .images import DEFAULT_MAX_PIXELS
 from .libvips import check_runtime
 from .pipeline import (
@@ -56,6 +56,7 @@ __all__ = [
     "available_palettes",
     "available_templates",
     "check_runtime",
+    "missing_glyphs",
     "normalize",
     "parse_spec",
     "parse_template",

@@ -8,9 +8,11 @@ found by fontconfig's own per-character fallback, never drawn as boxes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import shutil
 import subprocess
+import unicodedata
 
 import pyvips
 
@@ -19,6 +21,7 @@ __all__ = [
     "available_fonts",
     "family_list",
     "installed_families",
+    "missing_glyphs",
 ]
 
 #: family -> generic class. Order is the order `available_fonts()` lists them in.
@@ -92,3 +95,65 @@ def family_list(family: str, generic: str = "") -> str:
         if name not in seen and (name == "DejaVu Sans" or name in installed_families()):
             seen.append(name)
     return ",".join(seen or ["DejaVu Sans"])
+
+
+@functools.cache
+def _coverage() -> tuple[list[int], list[int]] | None:
+    """The code points some installed font has, as merged ranges (starts, ends), read once
+    from fontconfig; None when fc-list is not there (coverage unknown)."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return None
+    try:
+        out = subprocess.run(
+            [fc_list, "--format", "%{charset}\n"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges: list[tuple[int, int]] = []
+    for token in out.split():
+        first, _, last = token.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    if not ranges:
+        return None
+    ranges.sort()
+    starts, ends = [ranges[0][0]], [ranges[0][1]]
+    for low, high in ranges[1:]:
+        if low <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], high)
+        else:
+            starts.append(low)
+            ends.append(high)
+    return starts, ends
+
+
+def _drawn(char: str) -> bool:
+    """Whether `char` needs a glyph of its own (not a space, control, joiner or selector)."""
+    code = ord(char)
+    if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF:
+        return False
+    return unicodedata.category(char)[0] not in ("Z", "C")
+
+
+def missing_glyphs(text: str) -> str:
+    """The characters of `text` that no installed font has, each once and in order: Pango
+    draws them as boxes. Empty when every character is covered or coverage is unknown."""
+    coverage = _coverage()
+    if coverage is None:
+        return ""
+    starts, ends = coverage
+    missing: list[str] = []
+    for char in dict.fromkeys(text):
+        if not _drawn(char):
+            continue
+        i = bisect.bisect_right(starts, ord(char)) - 1
+        if i < 0 or ord(char) > ends[i]:
+            missing.append(char)
+    return "".join(missing)

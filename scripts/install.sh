@@ -3,7 +3,8 @@
 # then a virtualenv in .venv with the project. Shared by ./dev and the Dockerfile.
 #   scripts/install.sh run    runtime: Python 3.11+, fonts, redis-server (the embedded Redis
 #                             `ogedge serve` runs when no OGEDGE_REDIS_URL is set)
-#   scripts/install.sh test   runtime + the dev/test Python packages
+#   scripts/install.sh test   runtime + the dev/test Python packages + Debian's chromium (the
+#                             browser tests drive it with Playwright; no browser is downloaded)
 #   scripts/install.sh bench  test + nginx (the comparison baseline)
 set -euo pipefail
 mode=${1:-run}
@@ -12,7 +13,9 @@ cd "$(dirname "$0")/.."
 FONT_PKGS="fontconfig fonts-dejavu-core fonts-inter fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk"
 PY_PKGS="python3 python3-venv python3-pip ca-certificates"
 REDIS_PKGS="redis-server"
+BROWSER_PKGS="chromium"
 pkgs="$PY_PKGS $FONT_PKGS $REDIS_PKGS"
+[ "$mode" != run ] && pkgs="$pkgs $BROWSER_PKGS"
 [ "$mode" = bench ] && pkgs="$pkgs nginx"
 
 missing=""

@@ -61,6 +61,7 @@ async def render_card(
         kind=card.spec.kind,
         metadata=data.metadata,
         cached=not made,
+        project=project,
     )
     result = RenderResult(True, card.slug, url, dispatched, cached=not made)
     return Response(result, status_code=201 if made else 200)

@@ -103,6 +103,10 @@ class ErrorDetail(msgspec.Struct, omit_defaults=True):
     code: str
     message: str
     field: str | None = None
+    # invalid_template only: where the validator found the fault in the TOML (1-based line,
+    # and the key path, e.g. "layers[title].size" or "kinds.square.layers.title").
+    line: int | None = None
+    path: str | None = None
 
 
 class ErrorBody(msgspec.Struct):
@@ -114,8 +118,8 @@ _MEANING = {
     400: "a field is invalid (error.field names it) or the body is not JSON",
     401: "missing or invalid API key",
     403: "the key may not act for that project",
-    404: "unknown template",
-    409: "the project has no signing key yet (ogedge projects signing-key create)",
+    404: "unknown template, or no such resource",
+    409: "a conflict: the project has no signing key yet (ogedge projects signing-key create), or the resource is not in a state that allows this (e.g. a delivery that is not dead)",
     413: "request body over 64 KiB, or an inline image over its cap",
     422: "an avatar, logo or page that cannot be used (error.field names it)",
     429: "rate limit or monthly quota exceeded; see Retry-After",

@@ -72,9 +72,10 @@ class Answer:
         message: str,
         field: str | None = None,
         headers: list[tuple[str, str]] | None = None,
+        detail: dict[str, str | int] | None = None,
     ) -> None:
         self.status = status
-        self.body = error_body(code, message, field)
+        self.body = error_body(code, message, field, detail)
         self.headers = headers or []
 
 
@@ -121,7 +122,7 @@ def _service(exc: ServiceError) -> Answer:
         headers = [("Retry-After", str(exc.retry_after)), *rest]
     if isinstance(exc, Unavailable):
         headers.append(("Retry-After", str(exc.retry_after)))
-    return Answer(status, exc.code, exc.message, exc.field, headers)
+    return Answer(status, exc.code, exc.message, exc.field, headers, exc.detail)
 
 
 def _render(exc: renderer.RenderError) -> Answer:

@@ -18,11 +18,19 @@ async def send_full(send: Send, status: int, headers: Headers, body: bytes, head
     await send({"type": "http.response.body", "body": b"" if head else body, "more_body": False})
 
 
-def error_body(code: str, message: str, field: str | None = None) -> bytes:
-    """`{"success": false, "error": {"code", "message", "field"?}}`, the body of every error."""
-    error: dict[str, str] = {"code": code, "message": message}
+def error_body(
+    code: str,
+    message: str,
+    field: str | None = None,
+    detail: dict[str, str | int] | None = None,
+) -> bytes:
+    """`{"success": false, "error": {"code", "message", "field"?, ...detail}}`, the body of
+    every error; `detail` adds machine-readable particulars (a template error's line, key)."""
+    error: dict[str, str | int] = {"code": code, "message": message}
     if field is not None:
         error["field"] = field
+    if detail:
+        error.update({k: v for k, v in detail.items() if k not in error})
     return orjson.dumps({"success": False, "error": error})
 
 

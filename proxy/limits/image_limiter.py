@@ -33,11 +33,13 @@ from proxy.limits.gcra import LocalGCRA
 from proxy.limits.redis_gcra import RedisGCRA
 from proxy.state import SharedState, StateUnavailable
 
-__all__ = ["IMAGE_SCOPE", "ImageLimiter", "Reconciler"]
+__all__ = ["IMAGE_SCOPE", "PREVIEW_SCOPE", "ImageLimiter", "Reconciler"]
 
 log = logging.getLogger("ogedge.limits")
 
 IMAGE_SCOPE = "image"
+# POST /api/v2/preview: the same per-IP design with its own keys (`rl:{preview:<ip>}`).
+PREVIEW_SCOPE = "preview"
 
 
 class Reconciler:

@@ -11,7 +11,7 @@ shared by every worker and node.
 from proxy.webhooks.dispatcher import Dispatcher, DispatchStats
 from proxy.webhooks.event import RENDER_COMPLETED, render_completed
 from proxy.webhooks.outbox import Outbox
-from proxy.webhooks.record import DeadLetter, Delivery, new_delivery
+from proxy.webhooks.record import DeadLetter, Delivery, LoggedDelivery, new_delivery
 from proxy.webhooks.signing import InvalidWebhookSecret, receiver_secret, secret_key, sign
 from proxy.webhooks.validate import InvalidWebhookURL, check_webhook_url
 
@@ -23,6 +23,7 @@ __all__ = [
     "Dispatcher",
     "InvalidWebhookSecret",
     "InvalidWebhookURL",
+    "LoggedDelivery",
     "Outbox",
     "check_webhook_url",
     "new_delivery",

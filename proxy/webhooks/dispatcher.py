@@ -193,7 +193,7 @@ class Dispatcher:
                 verdict.reason,
                 delay,
             )
-            return await self._queue.retry(delivery, delay)
+            return await self._queue.retry(delivery, delay, verdict.reason)
         reason = verdict.reason
         if verdict.outcome is Outcome.RETRY:
             reason = f"gave up after {delivery.attempt} attempts; last: {reason}"

@@ -52,6 +52,7 @@ class Notifier:
         kind: str,
         metadata: dict[str, Any] | None,
         cached: bool,
+        project: str = "",
     ) -> bool:
         """Queue the event; False when none was asked for or it could not be queued (the card
         itself is stored either way, so the answer stays a success)."""
@@ -67,7 +68,9 @@ class Notifier:
             cached=cached,
         )
         try:
-            await self._outbox.enqueue(new_delivery(target.url, target.key, payload))
+            await self._outbox.enqueue(
+                new_delivery(target.url, target.key, payload, project=project)
+            )
         except StateUnavailable as exc:
             log.warning("webhook for %s not queued: %s", slug, exc)
             return False

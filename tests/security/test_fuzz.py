@@ -9,7 +9,7 @@ its lifespan running:
   each response: no 5xx, a documented status, a documented content type, a body and
   headers matching the documented schema.
 - hypothesis posts random JSON documents (real field names mixed with random ones, any
-  nesting, NaN and huge numbers included) to both POST endpoints: never a 5xx, and every
+  nesting, NaN and huge numbers included) to the POST endpoints: never a 5xx, and every
   4xx has the documented error body.
 
 Outbound fetches (/images/generate pages, avatar and logo URLs, webhooks) go through the
@@ -53,7 +53,7 @@ from proxy.storage import LocalStorage
 from tests.security.conftest import FakeResolver
 
 SCHEMA_PATH = "/schema/openapi.json"
-POST_ENDPOINTS = ("/api/v2/render", "/images/generate")
+POST_ENDPOINTS = ("/api/v2/render", "/images/generate", "/api/v2/preview")
 
 # Per operation. Renders take 10-30 ms; the whole module stays well under a minute.
 MAX_EXAMPLES_WITH_KEY = 60
@@ -135,6 +135,9 @@ def fuzz(
             "OGEDGE_PUBLIC_URL": "https://og.example.com",
             "OGEDGE_FETCH_TOTAL_TIMEOUT": "2",
             "OGEDGE_FETCH_CONNECT_TIMEOUT": "1",
+            # The public preview endpoint is fuzzed past its per-IP limit, not stopped by it.
+            "OGEDGE_PREVIEW_RATE": "1000000",
+            "OGEDGE_PREVIEW_BURST": "1000000",
             **state_env,
         }
     )
@@ -226,7 +229,7 @@ def test_schemathesis_without_key(fuzz: Fuzz) -> None:
 def field_names(openapi: dict[str, Any]) -> list[str]:
     """Every property name the request bodies document, for the fuzzer to mix in."""
     names: set[str] = set()
-    for component in ("RenderRequest", "GenerateRequest"):
+    for component in ("RenderRequest", "GenerateRequest", "PreviewRequest"):
         names.update(openapi["components"]["schemas"][component].get("properties", {}))
     return sorted(names)
 

@@ -86,6 +86,15 @@ async def test_quota_lock_metadata_and_outbox(state: SharedState) -> None:
     assert claimed.id == delivery.id
     assert await outbox.ack(claimed)
     assert await outbox.depth() == 0
+    # A project's delivery log and a re-send run in the same slot as the queue.
+    logged = new_delivery("https://h.example/hook", b"key", b"{}", project="acme")
+    await outbox.enqueue(logged)
+    (claimed,) = await outbox.claim(10, 30.0)
+    assert await outbox.dead(claimed, "the receiver answered 410")
+    assert (await outbox.resend("acme", logged.id)).status == "pending"
+    (claimed,) = await outbox.claim(10, 30.0)
+    assert await outbox.ack(claimed)
+    assert [d.status for d in await outbox.deliveries("acme")] == ["delivered"]
     assert state.breaker.failures == 0
 
 
