@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,15 +36,27 @@ class OgEdgeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> OgEdgeServer:
+    def start(self, timeout: float = 60.0) -> OgEdgeServer:
+        """Start and wait for /healthz; on any failure the process is stopped, never leaked."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
+            # A session of its own: `stop` can end the workers too, whatever became of serve.
             self.proc = subprocess.Popen(
                 [_OGEDGE, "serve", "--workers", str(self.workers)],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -50,7 +64,7 @@ class OgEdgeServer:
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
                     if resp.status == 200:
-                        return self
+                        return
             except OSError:
                 time.sleep(0.1)
         raise TimeoutError(f"ogedge serve not healthy after {timeout}s:\n{self.output()}")
@@ -62,9 +76,14 @@ class OgEdgeServer:
             return ""
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, grace=15)  # Granian drains in-flight requests first
-        self.proc = None
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        stop_process(proc, grace=15)  # Granian drains in-flight requests first
+        # Workers outliving their serve (it was killed after the grace) still hold the data
+        # dir's lock and port: end the whole session.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def png_bytes(width: int = 1200, height: int = 630, seed_value: int = 1, block: int = 8) -> bytes:
