@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from proxy.scrape.bounds import bounded
 from proxy.scrape.colour import parse_colour
-from proxy.scrape.favicon import IconLink, icon_rels, rank_icons
+from proxy.scrape.favicon import IconLink, icon_rels, mask_icon_rel, rank_icons
 from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, truncate
 from proxy.scrape.urls import absolute_url, display_host
 
@@ -166,7 +166,7 @@ def _icon_links(tree: LexborHTMLParser) -> list[IconLink]:
     links: list[IconLink] = []
     for node in tree.css("link[rel][href]")[:_MAX_LINKS]:
         rel = _value(node, "rel")
-        if icon_rels(rel):
+        if icon_rels(rel) or mask_icon_rel(rel):
             links.append(
                 IconLink(_value(node, "href"), rel, _value(node, "sizes"), _value(node, "type"))
             )
