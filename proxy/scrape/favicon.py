@@ -74,6 +74,16 @@ def _path(url: str) -> str:
 def _kind(link: IconLink, url: str) -> str:
     if mask_icon_rel(link.rel) and not icon_rels(link.rel):
         return "mask"
+    if url.startswith("data:"):
+        return "raster"  # only raster data: URIs reach here (see urls.data_image_type)
+    path = _path(url)
+    dot = path.rfind(".")
+    by_name = _EXTENSIONS.get(path[dot:] if dot > path.rfind("/") else "", "unknown")
+    if "apple-touch-icon" in link.rel.lower():
+        # Apple requires touch icons to be PNG, so one served without an extension
+        # ("/apple-touch-icon", a CDN hash) or mislabelled type="image/x-icon" is a PNG; only
+        # a name that says otherwise (".ico", ".svg") is believed.
+        return "raster" if by_name == "unknown" else by_name
     media = link.type.strip().lower().partition(";")[0].strip()
     if media in _RASTER_TYPES:
         return "raster"
@@ -81,17 +91,7 @@ def _kind(link: IconLink, url: str) -> str:
         return "ico"
     if media == "image/svg+xml":
         return "svg"
-    if url.startswith("data:"):
-        return "raster"  # only raster data: URIs reach here (see urls.data_image_type)
-    path = _path(url)
-    dot = path.rfind(".")
-    ext = path[dot:] if dot > path.rfind("/") else ""
-    kind = _EXTENSIONS.get(ext, "unknown")
-    if kind == "unknown" and "apple-touch-icon" in link.rel.lower():
-        # Apple requires touch icons to be PNG, so one served without an extension
-        # ("/apple-touch-icon", a CDN hash) is a PNG, not a mystery.
-        return "raster"
-    return kind
+    return by_name
 
 
 def _name_size(url: str) -> int:

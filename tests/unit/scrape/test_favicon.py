@@ -194,3 +194,17 @@ def test_mask_icon_comes_last_after_svg() -> None:
         "https://example.com/favicon.svg",
         "https://example.com/safari-pinned-tab.svg",
     )
+
+
+def test_apple_touch_icon_type_attribute_is_not_believed_over_apple_s_rule() -> None:
+    html = links(
+        '<link rel="apple-touch-icon" type="image/x-icon" href="/apple-touch-icon-b049.png">',
+        '<link rel="icon" type="image/png" href="/favicon-72a2.png">',
+    )
+    # GitLab-style mislabelling: the touch icon is a PNG whatever `type` says.
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/apple-touch-icon-b049.png"
+    # A name that says ICO is believed.
+    html = links(
+        '<link rel="apple-touch-icon" href="/favicon.ico">', '<link rel="icon" href="/i.png">'
+    )
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/i.png"
