@@ -2,6 +2,16 @@
 
 Pure and synchronous: no network, no I/O. Lexbor (through selectolax) parses like a browser,
 so broken markup, a missing `<head>` or stray tags give the same tree a browser would see.
+
+The chains, each skipping placeholders and boilerplate (proxy.scrape.junk):
+- title: og:title, twitter:title, `<title>`, JSON-LD headline/name, the first `<h1>`; the
+  site's name glued to it is cut off when the page confirms it (proxy.scrape.names);
+- site name: see names.name_page; the bare host last;
+- description: og, twitter, meta description;
+- image: og:image, twitter:image, `<link rel=image_src>`;
+- favicon: see proxy.scrape.favicon.
+A page whose `<title>` is a placeholder ("Just a moment...", "Loading…") is an interstitial
+or an unrendered app shell: its body is not the content, so nothing is read from it.
 """
 
 from __future__ import annotations
@@ -16,6 +26,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from proxy.scrape.bounds import bounded
 from proxy.scrape.colour import parse_colour
 from proxy.scrape.favicon import IconLink, icon_rels, mask_icon_rel, rank_icons
+from proxy.scrape.jsonld import JsonLd, read_jsonld
+from proxy.scrape.junk import is_placeholder
+from proxy.scrape.names import name_page
 from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, truncate
 from proxy.scrape.urls import absolute_url, display_host
 
@@ -59,10 +72,10 @@ def _value(node: LexborNode, name: str) -> str:
     return value if value and len(value) <= _MAX_VALUE else ""
 
 
-def _metas(tree: LexborHTMLParser) -> dict[str, str]:
-    """`property` and `name` keys (lower case) -> the first non-empty content. The first wins:
-    pages list their primary og:image first, and later duplicates come from widgets."""
-    found: dict[str, str] = {}
+def _meta_pairs(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+    """(key, content) of every meta tag with content, in document order; the key is its
+    `property`, `name` or `http-equiv` (lower case)."""
+    found: list[tuple[str, str]] = []
     for node in tree.css("meta")[:_MAX_META]:
         content = clean_text(_value(node, "content"))
         if not content:
@@ -70,12 +83,30 @@ def _metas(tree: LexborHTMLParser) -> dict[str, str]:
         for attr in ("property", "name", "http-equiv"):
             key = _value(node, attr).strip().lower()
             if key:
-                found.setdefault(key, content)
+                found.append((key, content))
     return found
 
 
-def _first(metas: dict[str, str], *keys: str) -> str | None:
-    return next((metas[k] for k in keys if k in metas), None)
+def _metas(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Key -> the first content. The first wins: pages list their primary tags first, and
+    later duplicates come from widgets."""
+    found: dict[str, str] = {}
+    for key, content in pairs:
+        found.setdefault(key, content)
+    return found
+
+
+def _titles(
+    metas: dict[str, str], element: str | None, jsonld: JsonLd, heading: str | None
+) -> list[str]:
+    found = [metas.get("og:title"), metas.get("twitter:title"), element]
+    found += [*jsonld.headlines(), heading]
+    return [t for t in found if t and not is_placeholder(t)]
+
+
+def _site_names(metas: dict[str, str], jsonld: JsonLd) -> list[str]:
+    keys = ("application-name", "apple-mobile-web-app-title", "publisher")
+    return [*jsonld.site_names(), *(metas[k] for k in keys if k in metas)]
 
 
 def _base(tree: LexborHTMLParser, page_url: str) -> str:
@@ -188,11 +219,22 @@ def favicon_candidates(html: str | LexborHTMLParser, base_url: str) -> tuple[str
 def extract(html: str, base_url: str) -> PageMeta:
     """Card fields of a decoded page; `base_url` is the final URL it was fetched from."""
     tree = _parse(html)
-    metas = _metas(tree)
+    pairs = _meta_pairs(tree)
+    metas = _metas(pairs)
     base = _base(tree, base_url)
-    title = _first(metas, "og:title", "twitter:title") or _title_element(tree) or _heading(tree)
-    description = _first(metas, "og:description", "twitter:description", "description")
-    site_name = _first(metas, "og:site_name", "application-name") or display_host(base_url)
+    jsonld = read_jsonld(tree)
+    element = _title_element(tree)
+    shell = element is not None and is_placeholder(element)
+    if shell:
+        element = None  # "Attention Required! | Cloudflare" names no site either
+    heading = None if shell else _heading(tree)
+    titles = _titles(metas, element, jsonld, heading)
+    title, site_name = name_page(
+        titles, element, metas.get("og:site_name"), _site_names(metas, jsonld), heading, base_url
+    )
+    site_name = site_name or display_host(base_url)
+    keys = ("og:description", "twitter:description", "description")
+    description = next((metas[k] for k in keys if k in metas), None)
     canonicals = [_value(n, "href") for n in tree.css('link[rel~="canonical" i]')[:1]]
     canonical = next(
         (u for h in [*canonicals, metas.get("og:url")] if (u := absolute_url(h, base))), None
