@@ -7,7 +7,8 @@ The chains, each skipping placeholders and boilerplate (proxy.scrape.junk):
 - title: og:title, twitter:title, `<title>`, JSON-LD headline/name, the first `<h1>`; the
   site's name glued to it is cut off when the page confirms it (proxy.scrape.names);
 - site name: see names.name_page; the bare host last;
-- description: og, twitter, meta description;
+- description: og, twitter, meta description, JSON-LD, the article's first paragraph
+  (proxy.scrape.body); never one that repeats the title or the site name;
 - image: og:image, twitter:image, `<link rel=image_src>`;
 - favicon: see proxy.scrape.favicon.
 A page whose `<title>` is a placeholder ("Just a moment...", "Loading…") is an interstitial
@@ -18,18 +19,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Literal
 
 import msgspec
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from proxy.scrape.body import content_root, lede
 from proxy.scrape.bounds import bounded
 from proxy.scrape.colour import parse_colour
 from proxy.scrape.favicon import IconLink, icon_rels, mask_icon_rel, rank_icons
 from proxy.scrape.jsonld import JsonLd, read_jsonld
-from proxy.scrape.junk import is_placeholder
+from proxy.scrape.junk import is_boilerplate, is_placeholder
 from proxy.scrape.names import name_page
-from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, truncate
+from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, fold, truncate
 from proxy.scrape.urls import absolute_url, display_host
 
 __all__ = ["PageMeta", "extract", "favicon_candidates"]
@@ -102,6 +105,21 @@ def _titles(
     found = [metas.get("og:title"), metas.get("twitter:title"), element]
     found += [*jsonld.headlines(), heading]
     return [t for t in found if t and not is_placeholder(t)]
+
+
+def _description(
+    metas: dict[str, str], jsonld: JsonLd, root: LexborNode | None, avoid: list[str | None]
+) -> str | None:
+    seen = {fold(text) for text in avoid if text}
+
+    def candidates() -> Iterator[str | None]:
+        yield from (metas.get(k) for k in ("og:description", "twitter:description", "description"))
+        yield from jsonld.descriptions()
+        yield lede(root)  # last, and only read when nothing above is usable
+
+    return next(
+        (d for d in candidates() if d and not is_boilerplate(d) and fold(d) not in seen), None
+    )
 
 
 def _site_names(metas: dict[str, str], jsonld: JsonLd) -> list[str]:
@@ -228,13 +246,13 @@ def extract(html: str, base_url: str) -> PageMeta:
     if shell:
         element = None  # "Attention Required! | Cloudflare" names no site either
     heading = None if shell else _heading(tree)
+    root = None if shell else content_root(tree)
     titles = _titles(metas, element, jsonld, heading)
     title, site_name = name_page(
         titles, element, metas.get("og:site_name"), _site_names(metas, jsonld), heading, base_url
     )
     site_name = site_name or display_host(base_url)
-    keys = ("og:description", "twitter:description", "description")
-    description = next((metas[k] for k in keys if k in metas), None)
+    description = _description(metas, jsonld, root, [title, *titles[:1], site_name])
     canonicals = [_value(n, "href") for n in tree.css('link[rel~="canonical" i]')[:1]]
     canonical = next(
         (u for h in [*canonicals, metas.get("og:url")] if (u := absolute_url(h, base))), None
