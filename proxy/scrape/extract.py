@@ -9,7 +9,7 @@ The chains, each skipping placeholders and boilerplate (proxy.scrape.junk):
 - site name: see names.name_page; the bare host last;
 - description: og, twitter, meta description, JSON-LD, the article's first paragraph
   (proxy.scrape.body); never one that repeats the title or the site name;
-- image: og:image, twitter:image, `<link rel=image_src>`;
+- image: see proxy.scrape.images;
 - favicon: see proxy.scrape.favicon.
 A page whose `<title>` is a placeholder ("Just a moment...", "Loading…") is an interstitial
 or an unrendered app shell: its body is not the content, so nothing is read from it.
@@ -29,6 +29,7 @@ from proxy.scrape.body import content_root, lede
 from proxy.scrape.bounds import bounded
 from proxy.scrape.colour import parse_colour
 from proxy.scrape.favicon import IconLink, icon_rels, mask_icon_rel, rank_icons
+from proxy.scrape.images import Candidate, body_images, choose_image, meta_images, poster_images
 from proxy.scrape.jsonld import JsonLd, read_jsonld
 from proxy.scrape.junk import is_boilerplate, is_placeholder
 from proxy.scrape.names import name_page
@@ -168,11 +169,21 @@ def _trimmed(value: str | None, limit: int) -> str | None:
     return truncate(value, limit) if value else None
 
 
-def _image(metas: dict[str, str], tree: LexborHTMLParser, base: str) -> str | None:
-    keys = ("og:image", "og:image:secure_url", "og:image:url", "twitter:image", "twitter:image:src")
-    hrefs = [metas[k] for k in keys if k in metas]
-    hrefs += [_value(n, "href") for n in tree.css('link[rel~="image_src" i]')[:1]]
-    return next((u for h in hrefs if (u := absolute_url(h, base)) is not None), None)
+def _image(
+    pairs: list[tuple[str, str]],
+    jsonld: JsonLd,
+    tree: LexborHTMLParser,
+    root: LexborNode | None,
+    base: str,
+) -> str | None:
+    def candidates() -> Iterator[Candidate]:
+        yield from meta_images(pairs)
+        yield from (Candidate(i.url, i.width, i.height) for i in jsonld.images())
+        yield from (Candidate(_value(n, "href")) for n in tree.css('link[rel~="image_src" i]')[:1])
+        yield from poster_images(tree)
+        yield from body_images(root)
+
+    return choose_image(candidates(), base)
 
 
 def _theme_color(tree: LexborHTMLParser) -> str | None:
@@ -265,7 +276,7 @@ def extract(html: str, base_url: str) -> PageMeta:
         site_name=_trimmed(site_name, TITLE_MAX),
         favicon=favicons[0] if favicons else None,
         favicons=favicons,
-        image=_image(metas, tree, base),
+        image=_image(pairs, jsonld, tree, root, base),
         theme_color=_theme_color(tree),
         canonical_url=canonical,
         lang=lang,
