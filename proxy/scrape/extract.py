@@ -2,21 +2,38 @@
 
 Pure and synchronous: no network, no I/O. Lexbor (through selectolax) parses like a browser,
 so broken markup, a missing `<head>` or stray tags give the same tree a browser would see.
+
+The chains, each skipping placeholders and boilerplate (proxy.scrape.junk):
+- title: og:title, twitter:title, `<title>`, JSON-LD headline/name, the first `<h1>`; the
+  site's name glued to it is cut off when the page confirms it (proxy.scrape.names);
+- site name: see names.name_page; the bare host last;
+- description: og, twitter, meta description, JSON-LD, the article's first paragraph
+  (proxy.scrape.body); never one that repeats the title or the site name;
+- image: see proxy.scrape.images;
+- favicon: see proxy.scrape.favicon.
+A page whose `<title>` is a placeholder ("Just a moment...", "Loading…") is an interstitial
+or an unrendered app shell: its body is not the content, so nothing is read from it.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Literal
 
 import msgspec
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from proxy.scrape.body import content_root, lede
 from proxy.scrape.bounds import bounded
 from proxy.scrape.colour import parse_colour
-from proxy.scrape.favicon import IconLink, icon_rels, rank_icons
-from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, truncate
+from proxy.scrape.favicon import IconLink, icon_rels, mask_icon_rel, rank_icons
+from proxy.scrape.images import Candidate, body_images, choose_image, meta_images, poster_images
+from proxy.scrape.jsonld import JsonLd, read_jsonld
+from proxy.scrape.junk import is_boilerplate, is_placeholder
+from proxy.scrape.names import name_page
+from proxy.scrape.text import DESCRIPTION_MAX, TITLE_MAX, clean_text, fold, truncate
 from proxy.scrape.urls import absolute_url, display_host
 
 __all__ = ["PageMeta", "extract", "favicon_candidates"]
@@ -59,10 +76,10 @@ def _value(node: LexborNode, name: str) -> str:
     return value if value and len(value) <= _MAX_VALUE else ""
 
 
-def _metas(tree: LexborHTMLParser) -> dict[str, str]:
-    """`property` and `name` keys (lower case) -> the first non-empty content. The first wins:
-    pages list their primary og:image first, and later duplicates come from widgets."""
-    found: dict[str, str] = {}
+def _meta_pairs(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+    """(key, content) of every meta tag with content, in document order; the key is its
+    `property`, `name` or `http-equiv` (lower case)."""
+    found: list[tuple[str, str]] = []
     for node in tree.css("meta")[:_MAX_META]:
         content = clean_text(_value(node, "content"))
         if not content:
@@ -70,12 +87,45 @@ def _metas(tree: LexborHTMLParser) -> dict[str, str]:
         for attr in ("property", "name", "http-equiv"):
             key = _value(node, attr).strip().lower()
             if key:
-                found.setdefault(key, content)
+                found.append((key, content))
     return found
 
 
-def _first(metas: dict[str, str], *keys: str) -> str | None:
-    return next((metas[k] for k in keys if k in metas), None)
+def _metas(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Key -> the first content. The first wins: pages list their primary tags first, and
+    later duplicates come from widgets."""
+    found: dict[str, str] = {}
+    for key, content in pairs:
+        found.setdefault(key, content)
+    return found
+
+
+def _titles(
+    metas: dict[str, str], element: str | None, jsonld: JsonLd, heading: str | None
+) -> list[str]:
+    found = [metas.get("og:title"), metas.get("twitter:title"), element]
+    found += [*jsonld.headlines(), heading]
+    return [t for t in found if t and not is_placeholder(t)]
+
+
+def _description(
+    metas: dict[str, str], jsonld: JsonLd, root: LexborNode | None, avoid: list[str | None]
+) -> str | None:
+    seen = {fold(text) for text in avoid if text}
+
+    def candidates() -> Iterator[str | None]:
+        yield from (metas.get(k) for k in ("og:description", "twitter:description", "description"))
+        yield from jsonld.descriptions()
+        yield lede(root)  # last, and only read when nothing above is usable
+
+    return next(
+        (d for d in candidates() if d and not is_boilerplate(d) and fold(d) not in seen), None
+    )
+
+
+def _site_names(metas: dict[str, str], jsonld: JsonLd) -> list[str]:
+    keys = ("application-name", "apple-mobile-web-app-title", "publisher")
+    return [*jsonld.site_names(), *(metas[k] for k in keys if k in metas)]
 
 
 def _base(tree: LexborHTMLParser, page_url: str) -> str:
@@ -119,11 +169,21 @@ def _trimmed(value: str | None, limit: int) -> str | None:
     return truncate(value, limit) if value else None
 
 
-def _image(metas: dict[str, str], tree: LexborHTMLParser, base: str) -> str | None:
-    keys = ("og:image", "og:image:secure_url", "og:image:url", "twitter:image", "twitter:image:src")
-    hrefs = [metas[k] for k in keys if k in metas]
-    hrefs += [_value(n, "href") for n in tree.css('link[rel~="image_src" i]')[:1]]
-    return next((u for h in hrefs if (u := absolute_url(h, base)) is not None), None)
+def _image(
+    pairs: list[tuple[str, str]],
+    jsonld: JsonLd,
+    tree: LexborHTMLParser,
+    root: LexborNode | None,
+    base: str,
+) -> str | None:
+    def candidates() -> Iterator[Candidate]:
+        yield from meta_images(pairs)
+        yield from (Candidate(i.url, i.width, i.height) for i in jsonld.images())
+        yield from (Candidate(_value(n, "href")) for n in tree.css('link[rel~="image_src" i]')[:1])
+        yield from poster_images(tree)
+        yield from body_images(root)
+
+    return choose_image(candidates(), base)
 
 
 def _theme_color(tree: LexborHTMLParser) -> str | None:
@@ -166,7 +226,7 @@ def _icon_links(tree: LexborHTMLParser) -> list[IconLink]:
     links: list[IconLink] = []
     for node in tree.css("link[rel][href]")[:_MAX_LINKS]:
         rel = _value(node, "rel")
-        if icon_rels(rel):
+        if icon_rels(rel) or mask_icon_rel(rel):
             links.append(
                 IconLink(_value(node, "href"), rel, _value(node, "sizes"), _value(node, "type"))
             )
@@ -188,11 +248,22 @@ def favicon_candidates(html: str | LexborHTMLParser, base_url: str) -> tuple[str
 def extract(html: str, base_url: str) -> PageMeta:
     """Card fields of a decoded page; `base_url` is the final URL it was fetched from."""
     tree = _parse(html)
-    metas = _metas(tree)
+    pairs = _meta_pairs(tree)
+    metas = _metas(pairs)
     base = _base(tree, base_url)
-    title = _first(metas, "og:title", "twitter:title") or _title_element(tree) or _heading(tree)
-    description = _first(metas, "og:description", "twitter:description", "description")
-    site_name = _first(metas, "og:site_name", "application-name") or display_host(base_url)
+    jsonld = read_jsonld(tree)
+    element = _title_element(tree)
+    shell = element is not None and is_placeholder(element)
+    if shell:
+        element = None  # "Attention Required! | Cloudflare" names no site either
+    heading = None if shell else _heading(tree)
+    root = None if shell else content_root(tree)
+    titles = _titles(metas, element, jsonld, heading)
+    title, site_name = name_page(
+        titles, element, metas.get("og:site_name"), _site_names(metas, jsonld), heading, base_url
+    )
+    site_name = site_name or display_host(base_url)
+    description = _description(metas, jsonld, root, [title, *titles[:1], site_name])
     canonicals = [_value(n, "href") for n in tree.css('link[rel~="canonical" i]')[:1]]
     canonical = next(
         (u for h in [*canonicals, metas.get("og:url")] if (u := absolute_url(h, base))), None
@@ -205,7 +276,7 @@ def extract(html: str, base_url: str) -> PageMeta:
         site_name=_trimmed(site_name, TITLE_MAX),
         favicon=favicons[0] if favicons else None,
         favicons=favicons,
-        image=_image(metas, tree, base),
+        image=_image(pairs, jsonld, tree, root, base),
         theme_color=_theme_color(tree),
         canonical_url=canonical,
         lang=lang,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["DESCRIPTION_MAX", "TITLE_MAX", "clean_text", "truncate"]
+__all__ = ["DESCRIPTION_MAX", "TITLE_MAX", "clean_text", "fold", "truncate"]
 
 #: The renderer's limits (renderer.spec.TEXT_LIMITS); trimmed text always fits them.
 TITLE_MAX = 200
@@ -29,6 +29,12 @@ def clean_text(value: str | None) -> str:
         if ch.isspace() or ch in _JOINERS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
     ]
     return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
+
+
+def fold(text: str) -> str:
+    """`text` reduced for comparison: case-folded letters and digits only, so "Spring Menu",
+    "spring menu." and "Spring-menu" compare equal."""
+    return "".join(filter(str.isalnum, text.casefold()))
 
 
 def _is_mark(ch: str) -> bool:

@@ -13,6 +13,7 @@ __all__ = [
     "data_image_type",
     "display_host",
     "origin_favicon",
+    "size_in_name",
 ]
 
 #: Longer URLs are dropped: nothing legitimate needs more, and they are cheap to send.
@@ -27,6 +28,12 @@ _SCHEMES = frozenset({"http", "https"})
 _STRIP = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _HAS_AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://", re.I)
+# "icon-32x32.png", "hero_1600x900.jpg": a size written into a file name. Sides under 10 are an
+# aspect ratio ("16x9", "4x3"), not pixels.
+_NAME_PAIR = re.compile(r"(\d{2,5})[x\u00d7](\d{2,5})")
+# "icon-192.png", "logo192.png": a bare number, which only an icon's name uses for its size.
+_NAME_BARE = re.compile(r"[a-z]*?(\d{2,4})")
+_NAME_TOKENS = re.compile(r"[^a-z0-9\u00d7]+")
 _DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif|webp));base64,[A-Za-z0-9+/=\s]+", re.I)
 
 
@@ -84,3 +91,21 @@ def display_host(page_url: str) -> str:
         return host.encode("ascii").decode("idna") if "xn--" in host else host
     except UnicodeError:
         return host
+
+
+def size_in_name(url: str, *, bare: bool = False) -> tuple[int, int] | None:
+    """The (width, height) written in the last path segment's name ("favicon-32x32.png"), the
+    largest if several; with `bare`, a lone number ("icon-192.png") counts as a square."""
+    name = url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1].lower()
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    best: tuple[int, int] | None = None
+    for token in _NAME_TOKENS.split(stem)[:16]:
+        if pair := _NAME_PAIR.fullmatch(token):
+            size = (int(pair.group(1)), int(pair.group(2)))
+        elif bare and (single := _NAME_BARE.fullmatch(token)):
+            size = (int(single.group(1)),) * 2
+        else:
+            continue
+        if best is None or min(size) > min(best):
+            best = size
+    return best

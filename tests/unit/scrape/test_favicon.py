@@ -113,3 +113,98 @@ def test_rank_icons_directly() -> None:
         "https://a.example/x.ico",
         "https://a.example/favicon.ico",
     )
+
+
+# --- evidence over assumption --------------------------------------------------------------
+
+
+def test_sizes_with_multiplication_sign() -> None:
+    html = links(
+        '<link rel="icon" sizes="32x32" href="/k32.png">',
+        '<link rel="icon" sizes="144\u00d7144" href="/k144.png">',
+        '<link rel="apple-touch-icon" sizes="120\u00d7120" href="/touch.png">',
+    )
+    # The touch icon is read as 120 (not Apple's assumed 180), the other as 144.
+    assert favicon_candidates(html, PAGE)[:3] == (
+        "https://example.com/k144.png",
+        "https://example.com/touch.png",
+        "https://example.com/k32.png",
+    )
+
+
+def test_size_in_file_name_when_sizes_is_absent() -> None:
+    html = links(
+        '<link rel="icon" href="/favicon-16x16.png">',
+        '<link rel="icon" href="/favicon-96x96.png">',
+        '<link rel="apple-touch-icon" href="/apple-touch-icon-57x57.png">',
+        '<link rel="icon" href="/icon-192.png">',
+        '<link rel="icon" href="/favicon_2_32x32.png">',
+    )
+    assert favicon_candidates(html, PAGE)[:5] == (
+        "https://example.com/icon-192.png",
+        "https://example.com/favicon-96x96.png",
+        "https://example.com/apple-touch-icon-57x57.png",  # its name beats Apple's default
+        "https://example.com/favicon_2_32x32.png",
+        "https://example.com/favicon-16x16.png",
+    )
+
+
+def test_numbers_in_names_that_are_not_sizes() -> None:
+    html = links(
+        '<link rel="icon" href="/favicon.8f3a21.png">',  # a hash: 32 assumed
+        '<link rel="icon" href="/icon-20240101.png">',  # a date: 32 assumed
+        '<link rel="icon" href="/logo-24.png">',
+    )
+    assert favicon_candidates(html, PAGE)[:3] == (
+        "https://example.com/favicon.8f3a21.png",
+        "https://example.com/icon-20240101.png",
+        "https://example.com/logo-24.png",
+    )
+
+
+def test_sizes_attribute_beats_the_file_name() -> None:
+    html = links(
+        '<link rel="icon" sizes="16x16" href="/icon-512.png">',
+        '<link rel="icon" href="/icon-64.png">',
+    )
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/icon-64.png"
+
+
+def test_extensionless_apple_touch_icon_is_a_png() -> None:
+    html = links(
+        '<link rel="icon" type="image/png" href="/icon-32.png">',
+        '<link rel="apple-touch-icon" href="/apple-touch-icon">',
+        '<link rel="icon" href="/icon-endpoint">',
+    )
+    assert favicon_candidates(html, PAGE) == (
+        "https://example.com/apple-touch-icon",  # raster by Apple's rule, 180 px
+        "https://example.com/icon-32.png",
+        "https://example.com/icon-endpoint",  # a plain icon of unknown type stays unknown
+        "https://example.com/favicon.ico",
+    )
+
+
+def test_mask_icon_comes_last_after_svg() -> None:
+    html = links(
+        '<link rel="mask-icon" href="/safari-pinned-tab.svg" color="#5bbad5">',
+        '<link rel="icon" type="image/svg+xml" href="/favicon.svg">',
+    )
+    assert favicon_candidates(html, PAGE) == (
+        "https://example.com/favicon.ico",
+        "https://example.com/favicon.svg",
+        "https://example.com/safari-pinned-tab.svg",
+    )
+
+
+def test_apple_touch_icon_type_attribute_is_not_believed_over_apple_s_rule() -> None:
+    html = links(
+        '<link rel="apple-touch-icon" type="image/x-icon" href="/apple-touch-icon-b049.png">',
+        '<link rel="icon" type="image/png" href="/favicon-72a2.png">',
+    )
+    # GitLab-style mislabelling: the touch icon is a PNG whatever `type` says.
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/apple-touch-icon-b049.png"
+    # A name that says ICO is believed.
+    html = links(
+        '<link rel="apple-touch-icon" href="/favicon.ico">', '<link rel="icon" href="/i.png">'
+    )
+    assert favicon_candidates(html, PAGE)[0] == "https://example.com/i.png"

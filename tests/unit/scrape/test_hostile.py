@@ -101,3 +101,25 @@ def test_quadratic_markup_is_cut() -> None:
         with within(BUDGET):
             meta = extract('<meta property="og:title" content="Kept">' + tail, PAGE)
         assert meta.title == "Kept"
+
+
+def test_floods_of_json_ld_paragraphs_and_images_are_read_to_a_bound() -> None:
+    # Correctness only: every reader stops at its bound (scripts, nodes, paragraphs, images).
+    ld = (
+        '<script type="application/ld+json">{"@graph": ['
+        + '{"@type": "Thing"},' * 50_000
+        + "{}]}</script>"
+    )
+    deep = '<script type="application/ld+json">' + "[" * 50_000 + "</script>"
+    html = (
+        "<title>T</title>"
+        + (ld + deep) * 20
+        + "<main>"
+        + "<p>short</p>" * 20_000
+        + '<img src="/a.jpg" width="10">' * 20_000
+        + "</main>"
+    )
+    meta = extract(html, PAGE)
+    assert meta.title == "T"
+    assert meta.description is None
+    assert meta.image is None
