@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from config import Settings
+from proxy.api.check import check_url
 from proxy.api.generate import generate_image
 from proxy.api.render import render_card
 from proxy.api.templates import (
@@ -44,6 +45,7 @@ _INJECTED = (
     "notifier",
     "pool",
     "public_url",
+    "checker",
     "services",
 )
 
@@ -77,6 +79,7 @@ class OgEdge(Observe):
                 get_template,
                 delete_template,
                 preview_template,
+                check_url,
             ],
             lifespan=[self._lifespan],
             dependencies={name: _provider(name) for name in _INJECTED},

@@ -15,6 +15,7 @@ from proxy.assets import AssetResolver
 from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
+from proxy.check import PageChecker
 from proxy.custom_templates import CustomTemplates
 from proxy.fallback import RenderFallback
 from proxy.keys import Authenticator, KeyRegistry
@@ -58,6 +59,7 @@ class Services:
     outbox: Outbox
     notifier: Notifier
     dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
+    checker: PageChecker  # GET /api/v2/check
 
     @property
     def public_url(self) -> str:
@@ -127,6 +129,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 outbox, allow_http=settings.webhooks.allow_http, policy=client.policy
             ),
             dispatcher=dispatcher,
+            checker=PageChecker(client, settings.fetch.max_page_bytes),
         )
         log.info("ready: storage=%s redis=%s (%s)", storage.name, state.mode, state.location)
         yield services
