@@ -29,7 +29,7 @@ class _Verdict:
 
     def breach(self, key: str, code: str, message: str) -> None:
         if self.platform.is_observed(key):
-            self.add("warn", code, f"{message} (observed behaviour, not documented)")
+            self.add("warn", code, f"{message} (observed, not published)")
         else:
             self.add("fail", code, message)
 
@@ -193,7 +193,8 @@ def _image(
         return None
     if tag != p.image_tags[0]:
         verdict.add("ok", "image_fallback", f"image from {tag} ({p.image_tags[0]} is missing)")
-    if same_origin(url, page_url):
+    page_blocked = any(f.code == "robots_disallowed" for f in verdict.findings)
+    if same_origin(url, page_url) and not page_blocked:
         _robots(verdict, robots, (url,), f"the image {url}", "no image")
     # No rules for this card: the image must still answer and be an image.
     key, rule = p.image_rule(card) or (ANY_CARD, ImageRule())

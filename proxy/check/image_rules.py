@@ -14,7 +14,7 @@ from proxy.check.rules import ImageRule, Platform
 __all__ = ["FORMAT_NAMES", "human_bytes", "judge_image"]
 
 FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WebP", "avif": "AVIF"}
-_OBSERVED = " (an observed limit, not a published one)"
+_OBSERVED = " (observed, not published)"
 
 
 def human_bytes(n: int) -> str:

@@ -62,7 +62,7 @@ async def test_a_good_page_passes_everywhere(site: Site, checker: PageChecker) -
     assert x.shows.card == "summary_large_image"
     assert x.shows.title == "Faster cards"
     assert x.shows.image == site.url("/og.png")
-    assert finding(x, "image_ok").message == "image 1200×630 PNG, 64 KB"
+    assert finding(x, "image_ok").message == "image 1200\u00d7630 PNG, 64 KB"
     assert by_id(report)["imessage"].shows.description is None  # Messages shows none
     # One fetch each, however many platforms read them.
     assert (site.hits["/post"], site.hits["/og.png"], site.hits["/robots.txt"]) == (1, 1, 1)
@@ -119,10 +119,10 @@ async def test_too_small_image(site: Site, checker: PageChecker) -> None:
     small = finding(report["facebook"], "image_too_small")
     assert (small.level, small.message) == (
         "fail",
-        "image is 150×150: Facebook needs at least 200×200",
+        "image is 150\u00d7150: Facebook needs at least 200\u00d7200",
     )
     assert finding(report["x"], "image_too_small").message == (
-        "image is 150×150: X needs at least 300×157"
+        "image is 150\u00d7150: X needs at least 300\u00d7157"
     )
     # WhatsApp's minimum is only observed: a warning that says so.
     whatsapp = finding(report["whatsapp"], "image_too_small")
@@ -164,7 +164,7 @@ async def test_wrong_aspect(site: Site, checker: PageChecker) -> None:
     report = by_id(await checker.check_page(serve(site, *tags(), image=square)))
     aspect = finding(report["x"], "image_aspect")
     assert aspect.level == "warn"
-    assert aspect.message.startswith("image is 1.00:1 (1000×1000): X shows 2:1")
+    assert aspect.message.startswith("image is 1.00:1 (1000\u00d71000): X shows 2:1")
     assert finding(report["facebook"], "image_aspect").level == "warn"
 
 
