@@ -85,11 +85,15 @@ def _robots(
         return
     if state == "unreachable":
         why = f"answered {robots.report.status}" if robots.report.status else "did not answer"
-        message = (
-            f"robots.txt {why}: crawlers that follow RFC 9309 ({blocked}) treat {what} as "
-            "disallowed"
-        )
-        verdict.add("warn" if p.robots != "ignores" else "ok", "robots_unreachable", message)
+        if p.robots == "ignores":
+            message = f"robots.txt {why}, but {p.name} does not read robots.txt"
+            verdict.add("ok", "robots_ignored", message)
+        else:
+            message = (
+                f"robots.txt {why}: crawlers that follow RFC 9309 ({blocked}) treat {what} "
+                "as disallowed"
+            )
+            verdict.add("warn", "robots_unreachable", message)
         return
     message = f"robots.txt disallows {blocked}"
     if what != "the page":

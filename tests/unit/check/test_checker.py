@@ -256,6 +256,9 @@ async def test_missing_and_failing_robots(site: Site, checker: PageChecker) -> N
     assert report.robots.state == "unreachable"
     unreachable = finding(by_id(report)["x"], "robots_unreachable")
     assert unreachable.level == "warn" and "answered 503" in unreachable.message
+    assert finding(by_id(report)["mastodon"], "robots_ignored").message == (
+        "robots.txt answered 503, but Mastodon does not read robots.txt"
+    )
 
 
 async def test_long_title_is_cut(site: Site, checker: PageChecker) -> None:
