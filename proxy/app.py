@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from config import Settings
+from proxy.api.check import check_url
 from proxy.api.console import list_cards, list_deliveries, resend_delivery, show_usage
 from proxy.api.generate import generate_image
 from proxy.api.preview import preview_card, sample_card
@@ -51,6 +52,7 @@ _INJECTED = (
     "public_url",
     "previews",
     "console",
+    "checker",
     "services",
 )
 
@@ -93,6 +95,7 @@ class OgEdge(Observe):
                 list_deliveries,
                 resend_delivery,
                 *web_handlers,
+                check_url,
             ],
             openapi_config=openapi_config(),
             lifespan=[self._lifespan],

@@ -16,6 +16,7 @@ from proxy.assets import AssetResolver
 from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
+from proxy.check import PageChecker
 from proxy.console import Console
 from proxy.custom_templates import CustomTemplates
 from proxy.domains import AllowedDomains
@@ -77,6 +78,7 @@ class Services:
     dispatcher: Dispatcher  # webhook delivery; its stats and queue depth feed /metrics
     previews: Previews  # renders that are never stored (playground, editor, gallery)
     console: Console  # a project's cards, usage and deliveries
+    checker: PageChecker  # GET /api/v2/check
 
     @property
     def public_url(self) -> str:
@@ -206,6 +208,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             dispatcher=dispatcher,
             previews=Previews(pool, templates, assets, preview_limiter, client_ip),
             console=Console(cards, catalog, storage, quotas, outbox),
+            checker=PageChecker(client, settings.fetch.max_page_bytes),
         )
         log.info("ready: storage=%s redis=%s (%s)", storage.name, state.mode, state.location)
         yield services
