@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 import time
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         spec = msgspec.convert({**fields, "template": args.template}, renderer.RenderSpec)
     except (ServiceError, config.ConfigError, msgspec.ValidationError) as exc:
         return _fail(str(exc), 2)
-    expires = args.expires if args.ttl is None else int(time.time()) + args.ttl
+    expires = args.expires if args.ttl is None else math.ceil(time.time() + args.ttl)
 
     async def main() -> str:
         storage, secret = await open_storage(settings)

@@ -32,7 +32,7 @@ FLAGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-_OGEDGE = str(Path(sys.executable).with_name("ogedge"))
+OGEDGE = str(Path(sys.executable).with_name("ogedge"))
 
 
 # Per module, not per session: while sync Playwright is open it keeps an event loop running in
@@ -73,7 +73,7 @@ def server(
 @pytest.fixture(scope="session")
 def api_key(server: OgEdgeServer) -> str:
     out = subprocess.run(
-        [_OGEDGE, "keys", "create", "--project", "browser", "--quiet"],
+        [OGEDGE, "keys", "create", "--project", "browser", "--quiet"],
         env=server.env,
         capture_output=True,
         text=True,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+from urllib.request import urlopen
 
 import pyvips
 from playwright.sync_api import Page, expect
 
 from devkit.ogedge import OgEdgeServer
-from tests.browser.conftest import load_every_image, screenshot
+from tests.browser.conftest import OGEDGE, load_every_image, screenshot
 
 _META = re.compile(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">')
 
@@ -112,18 +114,32 @@ def test_a_share_link_reproduces_the_state(page: Page) -> None:
     expect(page.locator("#f-author")).to_have_value("Grace Hopper")
 
 
-def test_the_signed_url_box_answers_for_itself(page: Page, api_key: str) -> None:
+def test_the_signed_url_box_answers_for_itself(
+    page: Page, api_key: str, server: OgEdgeServer
+) -> None:
     page.goto("/playground")
     wait_for_preview(page, "Shipping faster social cards")
     page.locator("#p-key").fill(api_key)
     page.locator("#p-sign").click()
     note = page.locator("#signed-note")
-    # Until POST /api/v2/sign exists the box says so and hides its button; then it shows the URL.
-    expect(note).to_contain_text(re.compile(r"no signed URLs yet|signature covers"))
-    if "no signed URLs yet" in (note.text_content() or ""):
-        expect(page.locator("#p-sign")).to_be_hidden()
-    else:
-        expect(page.locator("#signed")).to_contain_text("/og/")
+    # A project without a signing key is told the one command that makes one.
+    expect(note).to_contain_text("ogedge projects signing-key create browser")
+    expect(page.locator("#signed")).to_be_hidden()
+
+    subprocess.run(
+        [OGEDGE, "projects", "signing-key", "create", "browser", "--quiet"],
+        env=server.env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    page.locator("#p-sign").click()
+    expect(note).to_contain_text("signature covers")
+    signed = page.locator("#signed").text_content() or ""
+    assert signed.startswith(f"{server.url}/og/browser/") and "sig=" in signed
+    # The URL the page hands out is one the server renders.
+    with urlopen(signed, timeout=60) as r:
+        assert r.status == 200 and r.headers["content-type"].startswith("image/")
 
 
 def test_the_playground_fits_a_phone(phone: Page) -> None:

@@ -90,7 +90,7 @@ async def test_signed_urls_end_to_end(data_dir: str, start_server: Start) -> Non
     args = ["sign", "--project", "acme", "--template", "quote", "--author", "Ada"]
     first_url = await asyncio.to_thread(cli, env, *args, "--title", "Made on first request")
     unseen_old = await asyncio.to_thread(cli, env, *args, "--title", "Never fetched")
-    expiring = await asyncio.to_thread(cli, env, *args, "--title", "Soon gone", "--ttl", "1")
+    expiring = await asyncio.to_thread(cli, env, *args, "--title", "Soon gone", "--ttl", "5")
     server = await asyncio.to_thread(start_server, env, 2)
     async with httpx.AsyncClient(timeout=HANG_GUARD, limits=FRESH) as c:
         # The first hit, 20 times at once across both workers: one card, every answer whole.
