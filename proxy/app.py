@@ -26,6 +26,7 @@ from proxy.api.templates import (
     preview_template,
     upload_template,
 )
+from proxy.closing import bounded
 from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
 from proxy.http.errors import exception_handlers
@@ -125,7 +126,7 @@ class OgEdge(Observe):
                 yield
             finally:
                 self.image = self.og = self.sampler = None
-                await sampler.stop()
+                await bounded(sampler.stop, "metrics sampler")
 
     def _on_scrape(self) -> None:
         if self.sampler is not None:

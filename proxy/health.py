@@ -30,7 +30,8 @@ async def readyz(services: NamedDependency[Services]) -> Response[dict[str, Any]
     ready = True
     storage = services.storage
     try:
-        await asyncio.wait_for(storage.ping(), _PROBE_TIMEOUT)
+        async with asyncio.timeout(_PROBE_TIMEOUT):
+            await storage.ping()
         checks["storage"] = {"ok": True, "backend": storage.name}
     except (StorageError, TimeoutError, OSError) as exc:
         ready = False

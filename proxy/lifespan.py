@@ -17,6 +17,7 @@ from proxy.cache import HotCache
 from proxy.cards import Cards
 from proxy.catalog import Catalog
 from proxy.check import PageChecker
+from proxy.closing import bounded
 from proxy.console import Console
 from proxy.custom_templates import CustomTemplates
 from proxy.domains import AllowedDomains
@@ -87,16 +88,6 @@ class Services:
 
 # A shutdown step that does not finish within this is abandoned (and logged), so a stuck
 # close can never keep a worker from exiting.
-_CLOSE_TIMEOUT = 15.0
-
-
-async def _bounded(close: Callable[[], Awaitable[object]], what: str) -> None:
-    try:
-        await asyncio.wait_for(close(), _CLOSE_TIMEOUT)
-    except TimeoutError:
-        log.error("shutdown: closing the %s took over %.0f s; abandoned", what, _CLOSE_TIMEOUT)
-
-
 def _in_thread(close: Callable[[], None]) -> Callable[[], Awaitable[None]]:
     # The render pool waits for renders in flight: in a thread, so the loop stays free.
     return lambda: asyncio.to_thread(close)
@@ -106,9 +97,9 @@ def _in_thread(close: Callable[[], None]) -> Callable[[], Awaitable[None]]:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         storage = await create_storage(settings.storage)
-        stack.push_async_callback(_bounded, storage.close, "storage")
+        stack.push_async_callback(bounded, storage.close, "storage")
         state = await open_state(settings)
-        stack.push_async_callback(_bounded, state.close, "redis")
+        stack.push_async_callback(bounded, state.close, "redis")
 
         limits = settings.limits
         sync = settings.redis.sync_interval
@@ -118,7 +109,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         for each in (limiter, crawler_limiter):
             each.start()
-            stack.push_async_callback(_bounded, each.stop, "limiter")
+            stack.push_async_callback(bounded, each.stop, "limiter")
         delivery = DeliveryPolicy(settings.delivery.formats, load_crawlers())
         c = settings.cache
         cache = HotCache(
@@ -135,7 +126,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             rn.queue,
             processes=rn.mode == "process",
         )
-        stack.push_async_callback(_bounded, _in_thread(pool.close), "render pool")
+        stack.push_async_callback(bounded, _in_thread(pool.close), "render pool")
         await pool.warm()
         # The lock outlives any sane render; a crashed owner's lock expires by itself.
         lock = SlugLock(state, max(30.0, settings.render.wait_timeout))
@@ -143,18 +134,18 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         catalog = Catalog(cache, MetaStore(state, c.redis_meta_ttl), storage, fallback)
 
         client = await GuardedClient.create(settings.fetch)
-        stack.push_async_callback(_bounded, client.close, "outbound client")
+        stack.push_async_callback(bounded, client.close, "outbound client")
         outbox = Outbox(state)
         dispatcher = Dispatcher(outbox, client, settings.webhooks)
         dispatcher.start()
         # Undelivered items stay queued.
-        stack.push_async_callback(_bounded, dispatcher.stop, "webhook dispatcher")
+        stack.push_async_callback(bounded, dispatcher.stop, "webhook dispatcher")
 
         preview_limiter = ImageLimiter.from_settings(
             limits.preview_rate, limits.preview_burst, state, sync, scope=PREVIEW_SCOPE
         )
         preview_limiter.start()
-        stack.push_async_callback(_bounded, preview_limiter.stop, "limiter")
+        stack.push_async_callback(bounded, preview_limiter.stop, "limiter")
 
         registry = KeyRegistry(storage)
         auth = Authenticator(registry)

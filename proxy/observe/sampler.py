@@ -56,7 +56,8 @@ class Sampler:
 
     async def sample_depth(self) -> None:
         try:
-            depth = await asyncio.wait_for(self.dispatcher.depth(), timeout=1.0)
+            async with asyncio.timeout(1.0):  # not wait_for: see proxy/state/shared.py
+                depth = await self.dispatcher.depth()
         except Exception as exc:  # a Redis outage must not stop sampling
             log.debug("webhook queue depth unavailable: %r", exc)
             return

@@ -80,7 +80,10 @@ class SharedState:
         if not breaker.allow():
             raise StateUnavailable("shared state (Redis) is unavailable: circuit open")
         try:
-            result = await asyncio.wait_for(op(), self.timeout if within is None else within)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for returns the result when the call
+            # finishes as a cancel arrives, and a stopping loop would then run on (gh-86296).
+            async with asyncio.timeout(self.timeout if within is None else within):
+                result = await op()
         except FAILURES as exc:
             breaker.failure(exc)
             raise StateUnavailable(f"shared state (Redis) is unavailable: {exc!r}") from exc
@@ -90,7 +93,8 @@ class SharedState:
     async def ping(self, within: float) -> None:
         """A direct reachability probe for /readyz and start-up (the breaker is not consulted:
         a probe must tell the truth even while it is open). Raises what the client raises."""
-        await asyncio.wait_for(self._ping(), within)
+        async with asyncio.timeout(within):
+            await self._ping()
 
     async def _ping(self) -> Any:
         return await self.client.ping()

@@ -86,3 +86,23 @@ def test_ping_bypasses_the_breaker(redis_server: RedisProcess) -> None:
         await state.close()
 
     asyncio.run(run())
+
+
+async def test_a_cancel_that_arrives_as_the_call_finishes_is_not_lost(
+    shared_state: SharedState,
+) -> None:
+    # A loop stopped by cancel() must stop even when its Redis reply lands in the same
+    # iteration (Python 3.11's wait_for returned the result instead: gh-86296).
+    reply: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiting = asyncio.Event()
+
+    async def op() -> int:
+        waiting.set()  # and then suspends on the reply, before the test runs again
+        return await reply
+
+    task = asyncio.create_task(shared_state.call(op))
+    await waiting.wait()
+    reply.set_result(1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
