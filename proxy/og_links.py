@@ -29,11 +29,11 @@ __all__ = ["FIELD_PARAMS", "OgLinks", "parse_query"]
 FIELD_PARAMS = frozenset(
     {
         "title", "description", "tag", "author", "avatar", "logo", "font", "palette",
-        "backgroundColor", "textColor", "accentColor", "kind", "format",
+        "backgroundColor", "textColor", "accentColor", "kind", "format", "dpr",
     }
 )  # fmt: skip
 _SIGNING_PARAMS = frozenset({"sig", "expires"})
-_PAGE_PARAMS = frozenset({"url", "template", "kind", "style"})
+_PAGE_PARAMS = frozenset({"url", "template", "kind", "style", "dpr"})
 _MAX_QUERY = 8192
 
 
@@ -91,7 +91,10 @@ class OgLinks:
             raise InvalidInput(f"unknown parameter {unknown[0]!r}", unknown[0])
         fields = {k: v for k, v in params.items() if k in FIELD_PARAMS}
         try:
-            spec = msgspec.convert({**fields, "template": template}, renderer.RenderSpec)
+            # strict=False: query values are strings, and dpr is a number ("2" -> 2).
+            spec = msgspec.convert(
+                {**fields, "template": template}, renderer.RenderSpec, strict=False
+            )
         except msgspec.ValidationError as exc:
             raise InvalidInput(str(exc), _field_of(exc)) from exc
         card = await self._fields.plan(project, spec)
@@ -114,8 +117,15 @@ class OgLinks:
             kind=params.get("kind", "og"),
             template=params.get("template", "blog"),
             style=params.get("style", ""),
+            dpr=_dpr(params.get("dpr", "1")),
         )
         return record.slug
+
+
+def _dpr(value: str) -> int:
+    if value not in ("1", "2"):
+        raise InvalidInput("dpr must be 1 or 2", "dpr")
+    return int(value)
 
 
 def _field_of(exc: msgspec.ValidationError) -> str:

@@ -25,9 +25,13 @@ __all__ = ["PageCards", "page_identity"]
 _OPTIONAL = frozenset({"favicon", "page_image"})
 
 
-def page_identity(url: str, kind: str, template: str, style: str) -> str:
-    """The cache key of a page card within a project (the slug is derived from it)."""
-    return "page:" + hashlib.sha256(orjson.dumps([url, kind, template, style])).hexdigest()
+def page_identity(url: str, kind: str, template: str, style: str, dpr: int = 1) -> str:
+    """The cache key of a page card within a project (the slug is derived from it). A 1x
+    card's key has no dpr, as before there was one: stored cards keep their slugs."""
+    parts: list[object] = [url, kind, template, style]
+    if dpr != 1:
+        parts.append(dpr)
+    return "page:" + hashlib.sha256(orjson.dumps(parts)).hexdigest()
 
 
 class PageCards:
@@ -44,6 +48,7 @@ class PageCards:
         kind: str = "og",
         template: str = "blog",
         style: str = "",
+        dpr: int = 1,
         force: bool = False,
     ) -> tuple[SpecRecord, bool]:
         """Raises InvalidInput (url, kind), TemplateNotFound before any fetch; UnusablePage and
@@ -52,7 +57,9 @@ class PageCards:
         if kind not in renderer.KINDS:
             raise renderer.SpecError("kind", f"must be one of {', '.join(renderer.KINDS)}")
         renderer.template_info(template)  # 404 before any fetch for an unknown template
-        identity = page_identity(url, kind, template, style)
+        if dpr not in renderer.DPRS:
+            raise renderer.SpecError("dpr", "must be 1 or 2")
+        identity = page_identity(url, kind, template, style, dpr)
         slug, revision = await self.cards.slug_for(project, identity, force=force)
 
         async def prepare() -> Prepared:
@@ -66,6 +73,7 @@ class PageCards:
                     tag=page.site_name or "",
                     palette=style,
                     accent_color=page.theme_color or "",
+                    dpr=dpr,  # type: ignore[arg-type]  # checked above
                 )
             )
             prepared = Prepared(spec, optional=_OPTIONAL)

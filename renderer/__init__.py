@@ -11,6 +11,7 @@ which releases the GIL, so the server calls it from worker threads.
 from __future__ import annotations
 
 from .compose import LayerReport
+from .density import DPRS
 from .encode import MAX_OUTPUT_BYTES
 from .errors import (
     AssetError,
@@ -39,6 +40,7 @@ from .template import Template, parse_template
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "DPRS",
     "KINDS",
     "MAX_OUTPUT_BYTES",
     "AssetError",

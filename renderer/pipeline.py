@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import msgspec
 
 from .compose import Content, LayerReport, compose
+from .density import at_density
 from .encode import MAX_OUTPUT_BYTES, MEDIA_TYPES, encode
 from .errors import SpecError, TemplateNotFound
 from .fonts import available_fonts
@@ -137,7 +138,7 @@ def render(
     check_runtime()
     spec = normalize(spec, template)
     template = template or template_info(spec.template)
-    layout = template.layouts[spec.kind]
+    layout = at_density(template.layouts[spec.kind], spec.dpr)
     palette = (
         registry()
         .palettes[spec.palette]
@@ -161,7 +162,9 @@ def render(
         "author": spec.author,
     }
     content = Content(texts=texts, images=images, font=spec.font, max_pixels=max_pixels)
-    image, reports = compose(template.name, spec.kind, layout, palette, content)
+    # The cached background is per density too: the kind's name carries it.
+    drawn_as = spec.kind if spec.dpr == 1 else f"{spec.kind}@{spec.dpr}x"
+    image, reports = compose(template.name, drawn_as, layout, palette, content)
     output = layout.output
     if layout.background.image_field in images:  # drawn over a photo: see Output
         output = msgspec.structs.replace(output, png_compression=output.photo_png_compression)

@@ -22,6 +22,7 @@ from .errors import SpecError
 __all__ = [
     "FORMATS",
     "KINDS",
+    "Dpr",
     "Format",
     "Kind",
     "RenderSpec",
@@ -35,6 +36,7 @@ __all__ = [
 
 Kind = Literal["og", "twitter", "linkedin", "square"]
 Format = Literal["png", "jpeg", "webp", "avif"]
+Dpr = Literal[1, 2]
 
 #: Canvas size per kind, as the platforms document them.
 KINDS: dict[str, tuple[int, int]] = {
@@ -77,6 +79,8 @@ class RenderSpec(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     text_color: str = ""
     accent_color: str = ""
     format: Format = "png"
+    # Device pixel ratio: 2 draws the card at twice the kind's width and height.
+    dpr: Dpr = 1
 
 
 def clean_text(value: str) -> str:
@@ -161,8 +165,13 @@ def parse_spec(data: bytes | str) -> RenderSpec:
 
 
 def canonical_bytes(spec: RenderSpec) -> bytes:
-    """Sorted-key orjson encoding of a spec whose defaults are already filled."""
-    return orjson.dumps(msgspec.to_builtins(spec), option=orjson.OPT_SORT_KEYS)
+    """Sorted-key orjson encoding of a spec whose defaults are already filled.
+
+    `dpr` is left out at 1: it came after cards were stored, and a 1x card must keep its slug."""
+    fields = msgspec.to_builtins(spec)
+    if fields.get("dpr") == 1:
+        del fields["dpr"]
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
 def spec_digest(spec: RenderSpec) -> str:

@@ -58,6 +58,7 @@ async def generate_image(
         kind=data.kind,
         template=data.template,
         style=data.style or "",
+        dpr=data.dpr,
         force=data.force,
     )
     ms = int((time.perf_counter() - started) * 1000) if made else None
@@ -68,7 +69,8 @@ def generate_result(
     cards: Cards, record: SpecRecord, cached: bool, ms: int | None
 ) -> GenerateResult:
     kind = str(record.spec.get("kind", "og"))
-    width, height = renderer.KINDS[kind]
+    dpr = 2 if record.spec.get("dpr") == 2 else 1
+    width, height = (side * dpr for side in renderer.KINDS[kind])
     src = record.source
     omitted = {
         name: src[f"{role}_omitted"]

@@ -74,6 +74,8 @@ class GenerateRequest(msgspec.Struct, kw_only=True, rename="camel"):
     template: Annotated[str, msgspec.Meta(max_length=64)] = "blog"
     # A palette name.
     style: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    # Device pixel ratio: 2 renders at twice the kind's width and height.
+    dpr: Literal[1, 2] = 1
     force: bool = False
 
 

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
+import orjson
 
 import renderer
 
@@ -22,10 +23,11 @@ _TITLE = "Shipping a faster image pipeline with libvips and a pinch of Pango"
 _DESCRIPTION = "How we cut social card render times by 90% while improving typography."
 
 
-def _spec(template: str, kind: str, i: int) -> renderer.RenderSpec:
+def _spec(template: str, kind: str, i: int, dpr: int = 1) -> renderer.RenderSpec:
     fields = {
         "template": template,
         "kind": kind,
+        "dpr": dpr,
         "title": f"{_TITLE} #{i}",
         "description": _DESCRIPTION,
         "tag": "Engineering",
@@ -44,29 +46,45 @@ def _bench_render(args: argparse.Namespace) -> int:
     kinds = args.kinds or list(renderer.KINDS)
     threads = args.threads or os.cpu_count() or 1
     print(
-        f"{'template':<10} {'kind':<9} {'median ms':>9} {'p95 ms':>7} {'renders/s':>10} {'bytes':>8}"
+        f"{'template':<10} {'kind':<9} {'dpr':>3} {'median ms':>9} {'p95 ms':>7} "
+        f"{'renders/s':>10} {'bytes':>8}"
     )
+    rows: list[dict[str, object]] = []
     for template in templates:
         for kind in kinds:
-            for i in range(2):  # warm caches (background, fonts) outside the measurement
-                renderer.render(_spec(template, kind, -1 - i))
-            times: list[float] = []
-            size = 0
-            for i in range(args.iterations):
+            for dpr in args.dpr:
+                for i in range(2):  # warm caches (background, fonts) outside the measurement
+                    renderer.render(_spec(template, kind, -1 - i, dpr))
+                times: list[float] = []
+                size = 0
+                for i in range(args.iterations):
+                    started = time.perf_counter()
+                    card = renderer.render(_spec(template, kind, i, dpr))
+                    times.append((time.perf_counter() - started) * 1000)
+                    size = len(card.data)
+                count = args.iterations * threads
                 started = time.perf_counter()
-                card = renderer.render(_spec(template, kind, i))
-                times.append((time.perf_counter() - started) * 1000)
-                size = len(card.data)
-            count = args.iterations * threads
-            started = time.perf_counter()
-            specs = [_spec(template, kind, i) for i in range(count)]
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(renderer.render, specs))
-            rate = count / (time.perf_counter() - started)
-            print(
-                f"{template:<10} {kind:<9} {statistics.median(times):9.2f} "
-                f"{_percentile(times, 0.95):7.2f} {rate:10.1f} {size:8d}"
-            )
+                specs = [_spec(template, kind, i, dpr) for i in range(count)]
+                with ThreadPoolExecutor(threads) as pool:
+                    list(pool.map(renderer.render, specs))
+                rate = count / (time.perf_counter() - started)
+                row = {
+                    "template": template,
+                    "kind": kind,
+                    "dpr": dpr,
+                    "median_ms": statistics.median(times),
+                    "p95_ms": _percentile(times, 0.95),
+                    "renders_per_s": rate,
+                    "bytes": size,
+                }
+                rows.append(row)
+                print(
+                    f"{template:<10} {kind:<9} {dpr:>3} {row['median_ms']:9.2f} "
+                    f"{row['p95_ms']:7.2f} {rate:10.1f} {size:8d}"
+                )
+    if args.json:
+        with open(args.json, "wb") as out:
+            out.write(orjson.dumps({"threads": threads, "rows": rows}, option=orjson.OPT_INDENT_2))
     return 0
 
 
@@ -78,4 +96,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     render.add_argument("--templates", nargs="*", help="default: all")
     render.add_argument("--kinds", nargs="*", choices=sorted(renderer.KINDS), help="default: all")
     render.add_argument("--threads", type=int, default=0, help="default: all cores")
+    render.add_argument(
+        "--dpr", nargs="*", type=int, default=[1], choices=renderer.DPRS, help="densities"
+    )
+    render.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     render.set_defaults(func=_bench_render)

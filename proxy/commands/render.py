@@ -31,6 +31,7 @@ def _run(args: argparse.Namespace) -> int:
         text_color=args.text_color,
         accent_color=args.accent_color,
         format=args.format,
+        dpr=args.dpr,
     )
     assets = renderer.Assets(
         avatar=_read(args.avatar),
@@ -75,5 +76,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--text-color", default="")
     parser.add_argument("--accent-color", default="")
     parser.add_argument("--format", default="png", choices=["png", "jpeg", "webp", "avif"])
+    parser.add_argument(
+        "--dpr", type=int, default=1, choices=renderer.DPRS, help="2: twice the size"
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="default: card.<format>")
     parser.set_defaults(func=_run)

@@ -41,6 +41,7 @@ _FIELDS = {
     "accent_color": "accentColor",
     "kind": "kind",
     "format": "format",
+    "dpr": "dpr",
 }
 
 
@@ -64,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         check_project(args.project)
         settings = config.load(toml_path=args.config)
         fields = {v: getattr(args, k) for k, v in _FIELDS.items() if getattr(args, k) is not None}
-        spec = msgspec.convert({**fields, "template": args.template}, renderer.RenderSpec)
+        spec = msgspec.convert(
+            {**fields, "template": args.template}, renderer.RenderSpec, strict=False
+        )
     except (ServiceError, config.ConfigError, msgspec.ValidationError) as exc:
         return _fail(str(exc), 2)
     expires = args.expires if args.ttl is None else math.ceil(time.time() + args.ttl)

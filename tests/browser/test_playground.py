@@ -97,6 +97,27 @@ def test_the_meta_block_matches_the_stored_card(
     assert page.evaluate("sessionStorage.getItem('ogedge.apiKey')") == api_key
 
 
+def test_2x_density_is_previewed_stored_and_described(page: Page, api_key: str) -> None:
+    page.goto("/playground")
+    wait_for_preview(page, "Shipping faster social cards")
+    page.locator("#f-dpr").select_option("2")
+    page.locator("#f-title").fill("Twice as sharp")
+    wait_for_preview(page, "Twice as sharp")
+    assert page.evaluate("document.querySelector('#preview').naturalWidth") == 2400
+    assert "dpr=2" in page.locator("#share").input_value()
+    page.locator("#p-key").fill(api_key)
+    page.locator("#p-render").click()
+    link = page.locator("#p-card-url")
+    expect(link).to_be_visible()
+    expect(page.locator("#meta")).to_contain_text(link.get_attribute("href") or "-")
+    tags = dict(_META.findall(page.locator("#meta").text_content() or ""))
+    assert (tags["og:image:width"], tags["og:image:height"]) == ("2400", "1260")
+    card = page.request.get(link.get_attribute("href") or "")
+    image = pyvips.Image.new_from_buffer(card.body(), "")
+    assert (image.width, image.height) == (2400, 1260)
+    assert '"dpr": 2' in (page.locator("#curl").text_content() or "")
+
+
 def test_a_share_link_reproduces_the_state(page: Page) -> None:
     page.goto("/playground")
     wait_for_preview(page, "Shipping faster social cards")

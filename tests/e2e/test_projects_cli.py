@@ -30,6 +30,9 @@ def test_signing_keys_domains_and_sign(tmp_path: Path) -> None:
     url = run(tmp_path, "sign", "--project", "acme", "--template", "blog", "--title", "Hi there")
     assert url.returncode == 0, url.stderr
     assert url.stdout.startswith("http://127.0.0.1:8000/og/acme/blog?title=Hi%20there&sig=")
+    sharp = run(tmp_path, "sign", "--project", "acme", "--template", "blog", "--title", "Hi there",
+                "--dpr", "2")  # fmt: skip
+    assert sharp.returncode == 0 and "dpr=2&" in sharp.stdout, sharp.stderr
     assert run(tmp_path, "projects", "signing-key", "revoke", "acme", key_id).returncode == 0
     assert "revoked" in run(tmp_path, "projects", "signing-key", "list", "acme").stdout
     none = run(tmp_path, "sign", "--project", "acme", "--template", "blog", "--title", "x")
@@ -48,6 +51,7 @@ def test_signing_keys_domains_and_sign(tmp_path: Path) -> None:
         ("projects", "signing-key", "revoke", "acme", "../../x"),
         ("projects", "allow-domain", "acme", "not a host"),
         ("sign", "--project", "acme", "--template", "blog", "--title", "x", "--kind", "poster"),
+        ("sign", "--project", "acme", "--template", "blog", "--title", "x", "--dpr", "3"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:

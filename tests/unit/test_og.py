@@ -25,6 +25,7 @@ from proxy.secret import load_secret
 from proxy.signing import SigningKeys, signed_url
 from proxy.signing.make import sign_fields
 from proxy.storage import LocalStorage
+from tests.unit.api.test_generate import png_size
 from tests.unit.api.test_render import make_key
 
 FIELDS = {"title": "Signed and sealed", "tag": "Docs", "author": "Ada"}
@@ -302,3 +303,25 @@ def test_the_sign_api_answers_a_url_the_server_accepts(
             client.post("/api/v2/sign", json=bad, headers={"x-api-key": api_key}).status_code
             == status
         )
+
+
+def test_dpr_travels_in_signed_and_page_urls(
+    client: TestClient[Any], data_dir: Path, site: str
+) -> None:
+    secret = new_key(data_dir)
+    sharp = client.get(sign(data_dir, dpr=2))
+    assert sharp.status_code == 200, sharp.text
+    assert png_size(sharp.content) == (2400, 1260)
+    assert png_size(client.get(sign(data_dir)).content) == (1200, 630)
+    for bad in ("3", "two", ""):
+        url = path_of(signed_url("https://x", secret, "/og/acme/blog", {**FIELDS, "dpr": bad}))
+        assert client.get(url).status_code == 400, bad
+    asyncio.run(AllowedDomains(LocalStorage(str(data_dir))).allow("acme", "127.0.0.1"))
+    page = {"url": f"{site}/sharp", "dpr": "2"}
+    deadline = time.monotonic() + 30
+    while (r := client.get("/og/acme?" + urlencode(page))).status_code == 403:
+        assert time.monotonic() < deadline  # the allow-list cache of a few seconds
+        time.sleep(0.1)
+    assert r.status_code == 200 and png_size(r.content) == (2400, 1260)
+    bad = client.get("/og/acme?" + urlencode({**page, "dpr": "3"}))
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "dpr"

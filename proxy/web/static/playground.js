@@ -5,7 +5,7 @@
 (() => {
   const { $, $$, api, el } = og;
   const KINDS = { og: [1200, 630], twitter: [1200, 600], linkedin: [1200, 627], square: [1080, 1080] };
-  const FIELDS = ["template", "palette", "kind", "format", "font", "title", "description", "tag", "author"];
+  const FIELDS = ["template", "palette", "kind", "format", "font", "dpr", "title", "description", "tag", "author"];
   const DEFAULTS = {};
   const form = $("#pg-form");
   const img = $("#preview");
@@ -33,6 +33,7 @@
     const body = {};
     for (const name of FIELDS) {
       const value = form.elements[name].value;
+      if (name === "dpr") { if (value !== "1") body.dpr = Number(value); continue; }
       if (value !== "" || name === "title") body[name] = value;
     }
     for (const [field, uri] of Object.entries(images)) if (uri) body[field] = uri;
@@ -113,7 +114,7 @@
   }
   function snippets() {
     const body = fields();
-    const [w, h] = KINDS[body.kind] || KINDS.og;
+    const [w, h] = (KINDS[body.kind] || KINDS.og).map((side) => side * (body.dpr || 1));
     const url = imageUrl();
     const alt = body.author ? `${body.title}, by ${body.author}` : body.title;
     const type = { png: "image/png", jpeg: "image/jpeg", webp: "image/webp", avif: "image/avif" }[body.format] || "image/png";

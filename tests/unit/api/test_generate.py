@@ -29,6 +29,12 @@ PAGE = """<!doctype html><html lang="en"><head>
 ICON = png_bytes(64, 64, block=8)
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR (RFC 2083, 4.1.1)."""
+    assert data.startswith(b"\x89PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def _bad_crc(png: bytes) -> bytes:
     """The same PNG with one byte of its image data flipped: the header reads fine, the
     decode fails on the chunk's CRC (libpng's read error)."""
@@ -146,6 +152,10 @@ def test_generate_scrapes_renders_and_caches(
     assert again.json()["source"] == body["source"]
     # Another kind is another card.
     assert gen(client, key, url=f"{site}/post", kind="square").json()["id"] != body["id"]
+    # So is 2x: twice the pixels, said in the answer and true of the image.
+    sharp = gen(client, key, url=f"{site}/post", kind="twitter", dpr=2).json()
+    assert sharp["id"] != body["id"] and (sharp["width"], sharp["height"]) == (2400, 1200)
+    assert png_size(client.get(f"/i/{sharp['id']}").content) == (2400, 1200)
 
 
 @pytest.mark.parametrize("page", ["/broken-crc", "/broken-svg", "/broken-ico"])
@@ -188,6 +198,7 @@ def test_force_renders_a_new_slug_that_later_repeats_return(
         ({"url": "ftp://example.com/page"}, 400, "url"),
         ({"url": "https://example.com", "template": "nope"}, 404, "template"),
         ({"url": "https://example.com", "style": "neon"}, 400, "palette"),
+        ({"url": "https://example.com", "dpr": 3}, 400, "dpr"),
     ],
 )
 def test_bad_requests(

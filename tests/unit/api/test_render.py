@@ -18,6 +18,7 @@ from proxy.app import create_app
 from proxy.keys import KeyRegistry
 from proxy.records import etag_for
 from proxy.storage import LocalStorage
+from tests.unit.api.test_generate import png_size
 
 CARD = {"template": "blog", "title": "Hello from the Render API", "tag": "Docs", "author": "Ada"}
 
@@ -235,3 +236,16 @@ def test_bad_webhooks_are_400_before_any_work(
     assert r.json()["error"]["field"] == field
     # Nothing was rendered or counted: the one-render quota is still there.
     assert post(client, make_key(data_dir, "acme"), CARD).status_code == 201
+
+
+def test_dpr_2_is_its_own_card_at_twice_the_size(client: TestClient[Any], data_dir: Path) -> None:
+    key = make_key(data_dir, "acme")
+    plain = post(client, key, CARD).json()
+    sharp = post(client, key, {**CARD, "dpr": 2})
+    assert sharp.status_code == 201, sharp.text
+    assert sharp.json()["slug"] != plain["slug"]
+    assert post(client, key, {**CARD, "dpr": 1}).json()["slug"] == plain["slug"]  # the default
+    assert png_size(client.get(f"/i/{sharp.json()['slug']}").content) == (2400, 1260)
+    for bad in (3, 0, 1.5, "twice"):
+        r = post(client, key, {**CARD, "dpr": bad})
+        assert r.status_code == 400 and r.json()["error"]["field"] == "dpr", (bad, r.text)
