@@ -83,6 +83,20 @@ def run(name: str, script: str, argv: list[str]) -> tuple[dict[str, Any] | None,
     return data, elapsed, proc.returncode
 
 
+def run_density(iterations: int) -> tuple[dict[str, Any] | None, float]:
+    """`ogedge bench render` of the blog card at dpr 1 and 2, one thread."""
+    result = OUT / "density.json"
+    result.unlink(missing_ok=True)
+    cmd = [str(Path(PY).with_name("ogedge")), "bench", "render", "--templates", "blog"]
+    cmd += ["--kinds", "og", "--dpr", "1", "2", "--threads", "1"]
+    cmd += ["--iterations", str(iterations), "--json", str(result)]
+    print(f"\n=== {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    subprocess.run(cmd, stdout=sys.stderr)
+    elapsed = time.monotonic() - started
+    return (json.loads(result.read_text()) if result.exists() else None), elapsed
+
+
 def pct(value: float) -> str:
     return f"{value:.0%}"
 
@@ -121,6 +135,7 @@ def main() -> int:
         "bench_generate.py",
         ["--duration", args.duration, "--workers", str(args.workers)],
     )
+    density, t_density = run_density(args.iterations)
     load_after = os.getloadavg()
 
     command = f"./dev bench --duration {args.duration}"
@@ -131,8 +146,9 @@ def main() -> int:
     lines = [
         f"Machine: {machine()}.",
         f"Run: {started}, load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; "
-        f"{args.workers} Granian worker(s); {t_hot + t_sat + t_gen:.0f} s "
-        f"(hot path {t_hot:.0f} s, renders {t_sat:.0f} s, generation {t_gen:.0f} s).",
+        f"{args.workers} Granian worker(s); {t_hot + t_sat + t_gen + t_density:.0f} s "
+        f"(hot path {t_hot:.0f} s, renders {t_sat:.0f} s, generation {t_gen:.0f} s, "
+        f"density {t_density:.0f} s).",
         f"Command: `{command}`",
         "",
         "| scenario | reference | ogedge | ogedge / reference | target | met |",
@@ -240,11 +256,23 @@ def main() -> int:
         row("mixed, the same run: `/i/` hits and 304s only", "", g(gen["mixed"], hit=True))
     else:
         row("generation and mixed scenario", "failed: see the output above", "")
+    if density:
+        one, two = (next(r for r in density["rows"] if r["dpr"] == d) for d in (1, 2))
+        row(
+            "2x density (`dpr=2`): blog card 2400x1260 PNG against 1x, 1 thread",
+            f"{one['median_ms']:.1f} ms, {one['bytes']:,} B",
+            f"{two['median_ms']:.1f} ms, {two['bytes']:,} B",
+            f"{two['median_ms'] / one['median_ms']:.1f}x time, 4x pixels",
+            "PNG <= 1 MB (Bluesky; WhatsApp's 300 KB gets a JPEG)",
+            two["bytes"] <= 1_000_000,
+        )
+    else:
+        row("2x density", "failed: see the output above", "")
 
     table = "\n".join(lines)
     (OUT / "bench_all.md").write_text(table + "\n")
     print("\n" + table)
-    if not (hot and sat and gen):
+    if not (hot and sat and gen and density):
         print("\nsome benchmarks did not produce results (see above)")
         return 2
     print(f"\nheadline targets {'met' if all(verdicts) else 'NOT all met'}")
