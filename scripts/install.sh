@@ -5,7 +5,7 @@
 #                             `ogedge serve` runs when no OGEDGE_REDIS_URL is set)
 #   scripts/install.sh test   runtime + the dev/test Python packages + Debian's chromium (the
 #                             browser tests drive it with Playwright; no browser is downloaded)
-#   scripts/install.sh bench  test + nginx (the comparison baseline)
+#   scripts/install.sh bench  test + nginx (the comparison baseline) and wrk (its load generator)
 set -euo pipefail
 mode=${1:-run}
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ REDIS_PKGS="redis-server"
 BROWSER_PKGS="chromium"
 pkgs="$PY_PKGS $FONT_PKGS $REDIS_PKGS"
 [ "$mode" != run ] && pkgs="$pkgs $BROWSER_PKGS"
-[ "$mode" = bench ] && pkgs="$pkgs nginx"
+[ "$mode" = bench ] && pkgs="$pkgs nginx wrk"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
