@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from email.utils import formatdate
 
 from cachetools import LRUCache, TTLCache
@@ -17,10 +18,11 @@ _IMMUTABLE = b"public, max-age=31536000, immutable"
 class Card:
     """One servable image: its metadata and the response headers built once, not per request."""
 
-    __slots__ = ("meta", "not_modified_headers", "ok_headers")
+    __slots__ = ("meta", "not_modified_headers", "ok_headers", "sightings")
 
     def __init__(self, meta: ImageMeta, vary: list[tuple[bytes, bytes]] | None = None) -> None:
         self.meta = meta
+        self.sightings = 0  # GETs answered from its file (HotCache.admit)
         validators = [
             (b"etag", meta.etag.encode("ascii")),
             (b"last-modified", formatdate(meta.modified, usegmt=True).encode("ascii")),
@@ -58,6 +60,14 @@ class HotCache:
         )
         self._missing: TTLCache[str, bool] = TTLCache(maxsize=negative_entries, ttl=negative_ttl)
         self.item_max_bytes = min(item_max_bytes, hot_bytes)
+        # Admission of files into memory: a body from memory costs Granian about half what
+        # sending the file does (bench_scale.py's floor), but copying a file in evicts another
+        # body. So a card is admitted on its second GET, within a byte budget that refills at
+        # a tenth of the cache per second: a working set far beyond the cache churns at most
+        # that much and is otherwise sent as files, while a hot card gets in at once.
+        self._admit_rate = hot_bytes / 10
+        self._admit_tokens = self._admit_rate
+        self._admit_at = time.monotonic()
         # RFC 9110 §12.5.5: when the format follows Accept, every answer says so, the stored
         # card's included, or a shared cache could hand a WebP to a client that asked for PNG.
         self._vary = [(b"vary", b"Accept")] if vary_accept else None
@@ -77,6 +87,25 @@ class HotCache:
     def keep_body(self, slug: str, body: bytes) -> None:
         if self._bodies is not None and len(body) <= self.item_max_bytes:
             self._bodies[slug] = body
+
+    def admit(self, card: Card) -> bool:
+        """Whether to read `card`'s body into memory now rather than send its file."""
+        size = card.meta.size
+        if self._bodies is None or size > self.item_max_bytes:
+            return False
+        card.sightings += 1
+        if card.sightings < 2:
+            return False
+        now = time.monotonic()
+        rate = self._admit_rate
+        self._admit_tokens = min(
+            max(rate, size), self._admit_tokens + (now - self._admit_at) * rate
+        )
+        self._admit_at = now
+        if self._admit_tokens < size:
+            return False
+        self._admit_tokens -= size
+        return True
 
     def is_missing(self, slug: str) -> bool:
         return slug in self._missing

@@ -4,7 +4,9 @@ Top to bottom: method -> headers -> client IP -> rate limit (a social crawler's 
 the per-IP one) -> slug shape -> card (memory, Redis, storage, fallback render) -> the
 rendering this client gets (crawler: PNG/JPEG in its budget; browser: WebP/AVIF when it asks)
 -> conditional request (304) -> body from the hot cache -> the file sent by the server itself
-(local disk, ASGI pathsend) -> body streamed from storage (kept in the hot cache when small). `/og/` URLs end up in `deliver` too (proxy/og.py).
+(local disk, ASGI pathsend; unless the cache admits the card, seen again) -> body streamed
+from storage (kept in the hot cache when small). `/og/` URLs end up in `deliver` too
+(proxy/og.py).
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class ImageEndpoint:
             IMAGE_HOT_CACHE.inc()
             await send_full(send, 200, card.ok_headers, body, False)
             return
-        if ask.pathsend and await self._send_file(card, send):
+        if ask.pathsend and not catalog.cache.admit(card) and await self._send_file(card, send):
             return
         if await self._stream(slug, card, send):
             return

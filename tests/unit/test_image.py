@@ -452,3 +452,52 @@ async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
     await endpoint(scope, None, send)
     assert all(m["type"] != "http.response.pathsend" for m in sent)
     await storage.close()
+
+
+async def test_a_file_seen_again_is_read_into_memory_and_then_served_from_it(
+    settings: config.Settings, shared_state: SharedState
+) -> None:
+    from proxy.cache import HotCache
+    from proxy.catalog import Catalog
+    from proxy.fallback import NoFallback
+    from proxy.metastore import MetaStore
+    from proxy.storage import create_storage
+
+    data = png_bytes(seed_value=11)
+    await seed(settings, OTHER, data)
+    storage = CountingStorage(await create_storage(settings.storage))
+    cache = HotCache(50 * len(data), 10 * len(data), 10, 10, 30.0)  # a budget of 5 bodies
+    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())  # type: ignore[arg-type]
+    endpoint = endpoint_for(catalog, settings, shared_state)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/i/{OTHER}",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "extensions": {"http.response.pathsend": {}},
+    }
+    answers = []
+    await catalog.resolve(OTHER)  # the card is known (its lookup may read storage)
+    for _ in range(3):
+        sent.clear()
+        opens = storage.opens
+        await endpoint(scope, None, send)
+        assert sent[0]["status"] == 200
+        kinds = [m["type"] for m in sent[1:]]
+        if kinds != ["http.response.pathsend"]:
+            assert b"".join(m.get("body", b"") for m in sent[1:]) == data
+        answers.append((kinds[0], storage.opens - opens))
+    # First sight: the file; second: read once (and kept); third: memory, no storage read.
+    assert answers == [
+        ("http.response.pathsend", 0),
+        ("http.response.body", 1),
+        ("http.response.body", 0),
+    ]
+    assert cache.body(OTHER) == data
+    await storage.close()
