@@ -4,13 +4,19 @@ Runs, one after the other:
   1. scripts/bench_hot_path.py      /i/ cache hits and 304s, ogedge against nginx (k6)
   2. scripts/bench_render_peers.py  the blog card through ogedge's renderer against satori +
                                     resvg and Takumi: PNG/JPEG/WebP renders, cold starts
-  3. scripts/bench_generate.py      the Render API and the mixed realistic scenario (k6)
+  3. scripts/bench_generate.py      the Render API, the mixed realistic scenario and its
+                                    baseline (k6), against the single-render reference
+  4. scripts/bench_scale.py         /i/ against nginx and a bare Granian app with wrk: one card,
+                                    then 1k/10k/100k cards past the hot cache; CPU per request
+  5. scripts/bench_inprocess.py     in-process costs: /og/ against /i/ hits, dedup hits
+  6. ogedge bench render --dpr 1 2  the 2x density row
 and prints one Markdown table with the machine and the command. Each script's own output goes
 to stderr as it runs; their JSON results (bench-out/) feed the table, which also goes to
-bench-out/bench_all.md. About 3.5 minutes with the default --duration 20s.
+bench-out/bench_all.md. About 15 minutes with the defaults (seeding 100,000 cards is most of
+the scale run).
 
     ./dev bench [--duration 20s] [--vus 32] [--workers N] [--iterations 40] [--rounds 3]
-        [--cold-runs 5]
+        [--cold-runs 5] [--wrk-duration 8s] [--cards 1000,10000,100000]
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ RESULTS = {
     "hot_path": "hot_path.json",
     "renders": "render_peers.json",
     "generate": "generate.json",
+    "scale": "scale.json",
+    "inprocess": "inprocess.json",
 }
 
 
@@ -113,6 +121,8 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved render rounds")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold-start spawns per engine")
+    parser.add_argument("--wrk-duration", default="8s", help="per wrk run of the scale bench")
+    parser.add_argument("--cards", default="1000,10000,100000", help="scale bench card counts")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     load_before = os.getloadavg()
@@ -135,20 +145,29 @@ def main() -> int:
         "bench_generate.py",
         ["--duration", args.duration, "--workers", str(args.workers)],
     )
+    scale, t_scale, _ = run(
+        "scale",
+        "bench_scale.py",
+        ["--duration", args.wrk_duration, "--cards", args.cards, "--workers", str(args.workers)],
+    )
+    inproc, t_inproc, _ = run("inprocess", "bench_inprocess.py", [])
     density, t_density = run_density(args.iterations)
     load_after = os.getloadavg()
+    t_rest = t_scale + t_inproc + t_density
 
     command = f"./dev bench --duration {args.duration}"
     if args.vus != 32 or args.iterations != 40:
         command += f" --vus {args.vus} --iterations {args.iterations}"
     if args.rounds != 3 or args.cold_runs != 5:
         command += f" --rounds {args.rounds} --cold-runs {args.cold_runs}"
+    if args.wrk_duration != "8s" or args.cards != "1000,10000,100000":
+        command += f" --wrk-duration {args.wrk_duration} --cards {args.cards}"
     lines = [
         f"Machine: {machine()}.",
         f"Run: {started}, load average {load_before[0]:.2f} before and {load_after[0]:.2f} after; "
-        f"{args.workers} Granian worker(s); {t_hot + t_sat + t_gen + t_density:.0f} s "
+        f"{args.workers} Granian worker(s); {t_hot + t_sat + t_gen + t_rest:.0f} s "
         f"(hot path {t_hot:.0f} s, renders {t_sat:.0f} s, generation {t_gen:.0f} s, "
-        f"density {t_density:.0f} s).",
+        f"scale {t_scale:.0f} s, in process {t_inproc:.0f} s, density {t_density:.0f} s).",
         f"Command: `{command}`",
         "",
         "| scenario | reference | ogedge | ogedge / reference | target | met |",
@@ -246,16 +265,103 @@ def main() -> int:
             head = "" if hit else f"{r['rps']:,.0f} req/s, "
             return f"{head}median {r[p + 'med_ms']:.1f} ms, p99 {r[p + 'p99_ms']:.1f} ms"
 
-        row("Render API: new renders (4 connections)", "", g(gen["new"]))
+        new, alone, cores = gen["new"], gen["single_render_ms"], gen["cores"]
+        ideal = cores * 1000 / alone
+        row(
+            "Render API: new renders (4 connections)",
+            f"{cores} cores / {alone:.1f} ms alone = {ideal:,.0f} renders/s",
+            g(new),
+            pct(new["rps"] / ideal),
+            ">= 80% of cores / single-render time",
+            new["rps"] >= 0.8 * ideal,
+        )
+        row(
+            "Render API: new renders, p99 against median",
+            f"median {new['med_ms']:.1f} ms",
+            f"p99 {new['p99_ms']:.1f} ms",
+            f"{new['p99_ms'] / new['med_ms']:.1f}x",
+            "p99 <= 3x the median",
+            new["p99_ms"] <= 3 * new["med_ms"],
+        )
         row("Render API: dedup hits (8 connections)", "", g(gen["dedup"]))
         row(
             "mixed: 85% `/i/` hits, 10% 304s, 4% new renders, 1% on-demand (16 conn.)",
             "",
             g(gen["mixed"]),
         )
-        row("mixed, the same run: `/i/` hits and 304s only", "", g(gen["mixed"], hit=True))
+        base, mix = gen["baseline"], gen["mixed"]
+        row(
+            "mixed, the same run: `/i/` hits and 304s only (reference: the same `/i/` load, "
+            "16 conn., no renders)",
+            g(base, hit=True),
+            g(mix, hit=True),
+            f"{mix['hit_p99_ms'] / base['hit_p99_ms']:.1f}x p99",
+            "`/i/` p99 <= 1.5x the no-render p99",
+            mix["hit_p99_ms"] <= 1.5 * base["hit_p99_ms"],
+        )
     else:
         row("generation and mixed scenario", "failed: see the output above", "")
+    if scale:
+        one = scale["one_card"]
+
+        def w(r: dict[str, float]) -> str:
+            return f"{r['rps']:,.0f} req/s, {r['cpu_us_per_req']:.0f} µs CPU/req"
+
+        size = f"{scale['card_bytes']:,} B"
+        for kind, label, floor in (("hits", "hits", 0.5), ("304", "304 revalidations", 0.4)):
+            ng, og_r, fl = one[f"nginx_{kind}"], one[f"ogedge_{kind}"], one[f"floor_{kind}"]
+            row(
+                f"wrk -t1 -c32: `/i/` {label}, one card of {size} (bare Granian app: {w(fl)})",
+                f"nginx {w(ng)}",
+                w(og_r),
+                f"{og_r['rps'] / ng['rps']:.2f} (CPU {ng['cpu_us_per_req'] / og_r['cpu_us_per_req']:.2f})",
+                f">= {floor} of nginx",
+                og_r["rps"] / ng["rps"] >= floor,
+            )
+        cards = {int(k): v for k, v in scale["cards"].items()}
+        for n, r in sorted(cards.items()):
+            ratio = r["ogedge"]["rps"] / r["nginx"]["rps"]
+            row(
+                f"wrk -t1 -c32: `/i/` hits over {n:,} cards, 1 MiB hot cache (files sent by Granian)",
+                f"nginx {w(r['nginx'])}",
+                w(r["ogedge"]),
+                f"{ratio:.2f}",
+                ">= 0.5 of nginx",
+                ratio >= 0.5,
+            )
+        if len(cards) > 1:
+            lo, hi = min(cards), max(cards)
+            a, b = cards[lo]["ogedge"]["cpu_us_per_req"], cards[hi]["ogedge"]["cpu_us_per_req"]
+            row(
+                f"per-request cost from {lo:,} to {hi:,} cards (ogedge CPU/req)",
+                f"{a:.0f} µs",
+                f"{b:.0f} µs",
+                f"{b / a:.2f}x",
+                "flat: within 1.2x",
+                b <= 1.2 * a,
+            )
+    else:
+        row("wrk scale runs", "failed: see the output above", "")
+    if inproc:
+        i_hit, og_hit = inproc["OgEdge app hit"], inproc["OgEdge app /og/ hit"]
+        row(
+            "in process: `/og/` signed-URL hit against an `/i/` hit (whole app)",
+            f"{i_hit:.2f} µs",
+            f"{og_hit:.2f} µs",
+            pct(og_hit / i_hit),
+            "cost within 20% of an `/i/` hit",
+            og_hit <= 1.2 * i_hit,
+        )
+        row(
+            "in process: Render API dedup hit (whole app, auth and key limit)",
+            "",
+            f"median {inproc['dedup_median_ms']:.2f} ms, p95 {inproc['dedup_p95_ms']:.2f} ms",
+            "",
+            "median <= 1 ms",
+            inproc["dedup_median_ms"] <= 1.0,
+        )
+    else:
+        row("in-process costs", "failed: see the output above", "")
     if density:
         one, two = (next(r for r in density["rows"] if r["dpr"] == d) for d in (1, 2))
         row(
@@ -272,7 +378,7 @@ def main() -> int:
     table = "\n".join(lines)
     (OUT / "bench_all.md").write_text(table + "\n")
     print("\n" + table)
-    if not (hot and sat and gen and density):
+    if not (hot and sat and gen and scale and inproc and density):
         print("\nsome benchmarks did not produce results (see above)")
         return 2
     print(f"\nheadline targets {'met' if all(verdicts) else 'NOT all met'}")

@@ -1,7 +1,11 @@
 """Generation benchmark: the Render API (new renders, dedup hits) and /i/ hits while renders run.
 
 Starts redis-server and `ogedge serve` (local storage, Redis on), creates an API key, seeds
-cards for /i/ and spec-only slugs for on-demand renders, then runs k6/generate.js three times.
+cards for /i/ and spec-only slugs for on-demand renders, then runs k6/generate.js four times:
+new renders, dedup hits, the mixed scenario, and its baseline (the same /i/ hits and 304s at
+the same connection count with no renders). It also times the k6 card rendered alone in this
+process (one thread), the reference of the Render API's throughput target (issue 11, point 4:
+>= 80% of cores / single-render time).
 
     .venv/bin/python scripts/bench_generate.py [--duration 10s] [--workers N]
 """
@@ -73,6 +77,24 @@ def k6(name: str, scenario: str, vus: int, env: dict[str, str], duration: str) -
     return out
 
 
+def single_render_ms(n: int = 30) -> float:
+    """Median time of the k6 scenario's card rendered alone here, one thread, new titles."""
+    import renderer
+
+    def once(i: int) -> float:
+        spec = renderer.RenderSpec(
+            template="blog", title=f"Card alone {i}", description="Load test card", tag="k6"
+        )
+        t = time.perf_counter()
+        renderer.render(spec)
+        return (time.perf_counter() - t) * 1000
+
+    for i in range(5):  # fonts, templates and background layers, as a serving worker has them
+        once(-i)
+    times = sorted(once(i) for i in range(n))
+    return times[n // 2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", default="10s")
@@ -91,19 +113,17 @@ def main() -> int:
     }
     settings = config.load(env)
     key, hits, pending = asyncio.run(prepare(settings))
+    alone_ms = single_render_ms()
+    print(f"  the k6 card rendered alone: {alone_ms:.1f} ms median", file=sys.stderr)
     server = OgEdgeServer(env, workers=args.workers)
     try:
         server.start()
         base = {"BASE_URL": server.url, "API_KEY": key, "RUN_ID": str(int(time.time()))}
         new = k6("new", "new", 4, base, args.duration)
         dedup = k6("dedup", "dedup", 8, base, args.duration)
-        mixed = k6(
-            "mixed",
-            "mixed",
-            16,
-            {**base, "SLUGS": ",".join(hits), "FALLBACK_SLUGS": ",".join(pending)},
-            args.duration,
-        )
+        slugs = {"SLUGS": ",".join(hits), "FALLBACK_SLUGS": ",".join(pending)}
+        baseline = k6("baseline", "baseline", 16, {**base, **slugs}, args.duration)
+        mixed = k6("mixed", "mixed", 16, {**base, **slugs}, args.duration)
     finally:
         server.stop()
         redis.cleanup()
@@ -123,10 +143,20 @@ def main() -> int:
     print(
         f"| mixed, /i/ hits and 304s only | | {mixed['hit_med_ms']:.1f} | {mixed['hit_p95_ms']:.1f} | {mixed['hit_p99_ms']:.1f} |"
     )
-    (OUT / "generate.json").write_text(
-        json.dumps({"new": new, "dedup": dedup, "mixed": mixed}, indent=2)
+    print(
+        f"| baseline: the same /i/ load, no renders | {baseline['rps']:,.0f} | {baseline['hit_med_ms']:.1f} | {baseline['hit_p95_ms']:.1f} | {baseline['hit_p99_ms']:.1f} |"
     )
-    return 0 if all(r["thresholds_ok"] for r in (new, dedup, mixed)) else 1
+    print(f"\nthe k6 card rendered alone here (1 thread): {alone_ms:.1f} ms median")
+    result = {
+        "new": new,
+        "dedup": dedup,
+        "mixed": mixed,
+        "baseline": baseline,
+        "single_render_ms": alone_ms,
+        "cores": os.cpu_count() or 1,
+    }
+    (OUT / "generate.json").write_text(json.dumps(result, indent=2))
+    return 0 if all(r["thresholds_ok"] for r in (new, dedup, mixed, baseline)) else 1
 
 
 if __name__ == "__main__":

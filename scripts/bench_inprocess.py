@@ -1,11 +1,12 @@
 """Micro-benchmarks in process, on the embedded default (its own redis-server under a
 temporary data dir): µs per /i/ hot-cache hit and per 304 (the ImageEndpoint alone and the
-whole OgEdge ASGI app), per /og/ signed-URL hit, and the median of a Render API dedup hit.
-`.venv/bin/python scripts/bench_inprocess.py [N]`"""
+whole OgEdge ASGI app), per /og/ signed-URL hit, and the median of a Render API dedup hit;
+also written to bench-out/inprocess.json. `.venv/bin/python scripts/bench_inprocess.py [N]`"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -29,6 +30,7 @@ from proxy.state.embedded import EmbeddedRedis
 from proxy.storage import LocalStorage, create_storage
 
 SLUG = "AbCdEfGh1234"
+OUT = Path(__file__).resolve().parents[1] / "bench-out"
 
 
 async def _noop_receive() -> dict[str, Any]:
@@ -63,6 +65,7 @@ async def _signed_url(settings: config.Settings) -> str:
 
 
 async def main(n: int) -> None:
+    results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp, EmbeddedRedis(tmp):
         settings = config.load(
             {
@@ -94,10 +97,13 @@ async def main(n: int) -> None:
                         await call(scope, _noop_receive, _sink)
                     best = min(best, (time.perf_counter() - t) / n)
                 print(f"{label:20s} {best * 1e6:6.2f} µs/request")
-            await _dedup(app, tmp)
+                results[label] = best * 1e6
+            results |= await _dedup(app, tmp)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "inprocess.json").write_text(json.dumps(results, indent=2))
 
 
-async def _dedup(app: Any, tmp: str, n: int = 2000) -> None:
+async def _dedup(app: Any, tmp: str, n: int = 2000) -> dict[str, float]:
     """POST /api/v2/render of a card that exists: the whole app, auth and key limit included."""
     secret, _ = await KeyRegistry(LocalStorage(tmp)).create("bench", rate=1e6, burst=1_000_000)
     body = orjson.dumps({"template": "blog", "title": "Dedup me", "tag": "Bench"})
@@ -126,6 +132,7 @@ async def _dedup(app: Any, tmp: str, n: int = 2000) -> None:
     times.sort()
     print(f"{'Render API dedup hit':20s} {times[n // 2] * 1e3:6.3f} ms median, p95 "
           f"{times[int(n * 0.95)] * 1e3:.3f} ms")  # fmt: skip
+    return {"dedup_median_ms": times[n // 2] * 1e3, "dedup_p95_ms": times[int(n * 0.95)] * 1e3}
 
 
 if __name__ == "__main__":

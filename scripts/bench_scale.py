@@ -9,17 +9,26 @@ data directory (an `alias` onto `images/<slug>/card.png`), this measures:
      random slug, with `OGEDGE_CACHE_HOT_BYTES` at 1 MiB so every ogedge hit is a file sent by
      Granian's `http.response.pathsend`, not a body from memory;
   3. for every run, the server's CPU time per request (user + system of its whole process
-     group, from /proc), a ratio that needs no saturation and no idle load generator.
+     group, from /proc), a ratio that needs no saturation and no idle load generator;
+  4. the floor: a bare ASGI app on Granian with the same options (scripts/granian_floor.py),
+     the same card from memory with the same headers, so the table shows how much of the gap
+     to nginx is the server stack rather than ogedge.
+
+Every measured run follows a warm-up: one unmeasured wrk run for one card; for N cards, HEAD
+sweeps over every slug (--warm-rounds, 4 by default: with W workers a worker has seen a given
+slug with probability 1 - (1 - 1/W)^rounds, 94% for two) so the numbers are the steady state
+of a long-running server, not its first sight of each card.
 
 Cards for N are 64 distinct ~64 KB PNGs written under N slugs through ogedge's own storage
 code (distinct files, 6.4 GB at 100,000; both servers read the same files, so the OS page
 cache is the same for both). Results: bench-out/scale.json
 
-    {"one_card": {"nginx_hits"|"ogedge_hits"|"nginx_304"|"ogedge_304": RUN},
+    {"one_card": {"<server>_hits"|"<server>_304": RUN}, server: nginx, ogedge or floor
      "cards": {"<N>": {"nginx": RUN, "ogedge": RUN}}, "card_bytes": int}
     RUN = {"rps", "p50_ms", "p99_ms", "requests", "cpu_us_per_req"}
 
     .venv/bin/python scripts/bench_scale.py [--duration 8s] [--cards 1000,10000,100000]
+        [--warm-rounds 4]
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -99,12 +110,14 @@ def group_cpu(pgid: int) -> float:
     return total / CLK
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        raise ValueError(f"wrk printed a latency this script cannot read: {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
 
 
 def wrk(
@@ -155,6 +168,20 @@ async def seed_cards(settings: config.Settings, slugs: list[str], cards: list[by
         await storage.close()
 
 
+async def sweep(base: str, slugs: list[str], rounds: int, connections: int = 32) -> None:
+    """HEAD every slug `rounds` times over `connections` keep-alive connections (warm-up)."""
+    todo = iter([slug for _ in range(rounds) for slug in slugs])
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one_connection() -> None:
+            for slug in todo:
+                async with session.head(f"{base}/i/{slug}") as r:
+                    assert r.status == 200, (slug, r.status)
+
+        await asyncio.gather(*(one_connection() for _ in range(connections)))
+
+
 def etag_of(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as r:
         return str(r.headers["etag"])
@@ -167,6 +194,7 @@ def main() -> int:
     parser.add_argument("--duration", default="8s")
     parser.add_argument("--cards", default="1000,10000,100000")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--warm-rounds", type=int, default=4, help="HEAD sweeps before N cards")
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.cards.split(","))
     OUT.mkdir(exist_ok=True)
@@ -198,15 +226,32 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    card_file = tmp / "floor-card.png"
+    card_file.write_bytes(blog)
+    floor_port = free_port()
+    floor_proc = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory"),
+            *("--workers", str(args.workers), "--loop", "uvloop", "--http", "1"),
+            *("--host", "127.0.0.1", "--port", str(floor_port), "--log-level", "warning"),
+            "scripts.granian_floor:create",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "OGEDGE_FLOOR_CARD": str(card_file)},
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     og = OgEdgeServer(env, workers=args.workers)
     results: dict[str, Any] = {"one_card": {}, "cards": {}, "card_bytes": len(blog)}
     try:
         wait_port(port, proc=ng_proc)
+        wait_port(floor_port, proc=floor_proc)
         og.start()
         assert og.proc is not None
         servers: dict[str, tuple[str, int]] = {
             "nginx": (f"http://127.0.0.1:{port}", ng_proc.pid),
             "ogedge": (og.url, og.proc.pid),
+            "floor": (f"http://127.0.0.1:{floor_port}", floor_proc.pid),
         }
         print(f"scale: one card of {len(blog):,} B, then {counts} cards", file=sys.stderr)
 
@@ -217,12 +262,15 @@ def main() -> int:
             return wrk(base + path, pgid, args.duration, options, script_args)
 
         for name, (base, _) in servers.items():
-            etag_of(f"{base}/i/OneCard00000")  # warm
-            results["one_card"][f"{name}_hits"] = run(name, "/i/OneCard00000", [])
             etag = etag_of(f"{base}/i/OneCard00000")
-            results["one_card"][f"{name}_304"] = run(
-                name, "/i/OneCard00000", ["-H", f"If-None-Match: {etag}"]
-            )
+            for kind, options in (("hits", []), ("304", ["-H", f"If-None-Match: {etag}"])):
+                subprocess.run(  # warm-up, not measured
+                    ["wrk", "-t1", "-c32", "-d2s", *options, f"{base}/i/OneCard00000"],
+                    capture_output=True,
+                    check=True,
+                    timeout=60,
+                )
+                results["one_card"][f"{name}_{kind}"] = run(name, "/i/OneCard00000", options)
         seeded = 0
         script = tmp / "random.lua"
         script.write_text(RANDOM_SLUGS)
@@ -233,11 +281,16 @@ def main() -> int:
             listing = tmp / f"slugs-{n}.txt"
             listing.write_text("\n".join(slugs) + "\n")
             print(f" {n:,} cards", file=sys.stderr, flush=True)
-            results["cards"][str(n)] = {
-                name: run(name, "/i/", ["-s", str(script)], (str(listing),)) for name in servers
-            }
+            measured: dict[str, Any] = {}
+            for name in ("nginx", "ogedge"):  # the floor serves one card only
+                rounds = 1 if name == "nginx" else args.warm_rounds
+                asyncio.run(sweep(servers[name][0], slugs, rounds))
+                measured[name] = run(name, "/i/", ["-s", str(script)], (str(listing),))
+            results["cards"][str(n)] = measured
     finally:
         og.stop()
+        os.killpg(floor_proc.pid, 15)
+        floor_proc.wait(10)
         ng_proc.terminate()
         ng_proc.wait(10)
         redis.cleanup()
@@ -245,21 +298,28 @@ def main() -> int:
     (OUT / "scale.json").write_text(json.dumps(results, indent=2))
     one = results["one_card"]
     print(
-        "\n| wrk -t1 -c32 | nginx req/s | ogedge req/s | ratio | nginx CPU/req | ogedge CPU/req |"
+        "\n| wrk -t1 -c32 | nginx req/s | ogedge req/s | ratio | nginx CPU/req | ogedge CPU/req "
+        "| bare Granian req/s, CPU/req |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     rows = [
-        (f"one card ({len(blog):,} B): {k}", one[f"nginx_{k}"], one[f"ogedge_{k}"])
+        (
+            f"one card ({len(blog):,} B): {k}",
+            one[f"nginx_{k}"],
+            one[f"ogedge_{k}"],
+            one[f"floor_{k}"],
+        )
         for k in ("hits", "304")
     ]
     rows += [
-        (f"{n:,} cards, random slug", r["nginx"], r["ogedge"])
+        (f"{n:,} cards, random slug", r["nginx"], r["ogedge"], None)
         for n, r in ((int(k), v) for k, v in results["cards"].items())
     ]
-    for label, ng, og_r in rows:
+    for label, ng, og_r, fl in rows:
+        floor = "" if fl is None else f"{fl['rps']:,.0f}, {fl['cpu_us_per_req']:.0f} us"
         print(
             f"| {label} | {ng['rps']:,.0f} | {og_r['rps']:,.0f} | {og_r['rps'] / ng['rps']:.2f} "
-            f"| {ng['cpu_us_per_req']:.0f} us | {og_r['cpu_us_per_req']:.0f} us |"
+            f"| {ng['cpu_us_per_req']:.0f} us | {og_r['cpu_us_per_req']:.0f} us | {floor} |"
         )
     return 0
 
