@@ -407,26 +407,15 @@ async def asgi_get(endpoint: Any, slug: str, sent: list[dict[str, Any]]) -> None
     await endpoint(scope, None, send)
 
 
-async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
-    settings: config.Settings, shared_state: SharedState
-) -> None:
-    from proxy.cache import HotCache
+async def pathsend_endpoint(
+    settings: config.Settings, shared_state: SharedState, storage: Any, cache: Any
+) -> tuple[Any, Any, dict[str, Any], list[dict[str, Any]], Any]:
+    """(endpoint, catalog, a GET scope offering pathsend, the messages sent, their `send`)."""
     from proxy.catalog import Catalog
     from proxy.fallback import NoFallback
     from proxy.metastore import MetaStore
-    from proxy.storage import create_storage
 
-    data = png_bytes(seed_value=9)
-    await seed(settings, OTHER, data)
-    storage = await create_storage(settings.storage)
-    cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
-    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())  # type: ignore[arg-type]
-    endpoint = endpoint_for(catalog, settings, shared_state)
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
+    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())
     scope = {
         "type": "http",
         "method": "GET",
@@ -435,6 +424,25 @@ async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
         "client": ("127.0.0.1", 1),
         "extensions": {"http.response.pathsend": {}},
     }
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return endpoint_for(catalog, settings, shared_state), catalog, scope, sent, send
+
+
+async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
+    settings: config.Settings, shared_state: SharedState
+) -> None:
+    from proxy.cache import HotCache
+    from proxy.storage import create_storage
+
+    data = png_bytes(seed_value=9)
+    await seed(settings, OTHER, data)
+    storage = await create_storage(settings.storage)
+    cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
+    endpoint, _, scope, sent, send = await pathsend_endpoint(settings, shared_state, storage, cache)
     await endpoint(scope, None, send)
     assert sent[0]["status"] == 200
     assert (b"content-length", str(len(data)).encode()) in sent[0]["headers"]
@@ -458,30 +466,15 @@ async def test_a_file_seen_again_is_read_into_memory_and_then_served_from_it(
     settings: config.Settings, shared_state: SharedState
 ) -> None:
     from proxy.cache import HotCache
-    from proxy.catalog import Catalog
-    from proxy.fallback import NoFallback
-    from proxy.metastore import MetaStore
     from proxy.storage import create_storage
 
     data = png_bytes(seed_value=11)
     await seed(settings, OTHER, data)
     storage = CountingStorage(await create_storage(settings.storage))
     cache = HotCache(50 * len(data), 10 * len(data), 10, 10, 30.0)  # a budget of 5 bodies
-    catalog = Catalog(cache, MetaStore(shared_state, 60), storage, NoFallback())  # type: ignore[arg-type]
-    endpoint = endpoint_for(catalog, settings, shared_state)
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": f"/i/{OTHER}",
-        "headers": [],
-        "client": ("127.0.0.1", 1),
-        "extensions": {"http.response.pathsend": {}},
-    }
+    endpoint, catalog, scope, sent, send = await pathsend_endpoint(
+        settings, shared_state, storage, cache
+    )
     answers = []
     await catalog.resolve(OTHER)  # the card is known (its lookup may read storage)
     for _ in range(3):
