@@ -96,8 +96,10 @@ def test_metrics_aggregate_across_workers_with_request_ids_and_json_logs(
         storage = samples.get('ogedge_image_source_total{source="storage"}', 0)
         files = samples.get('ogedge_image_source_total{source="file"}', 0)
         assert hot + storage + files >= made
-        # Local disk: Granian sends the file itself; nothing goes through the Python stream.
-        assert storage == 0 and files >= made
+        # Local disk: each worker has Granian send the file on first sight, reads it into memory
+        # once when it is seen again (the hot cache's admission), then serves it from memory.
+        # The card rendered on demand goes out as its new file too: one more file.
+        assert 2 <= files <= 3 and storage <= 2 and hot >= made - 4, (files, storage, hot)
         assert samples['ogedge_image_source_total{source="fallback_render"}'] == 1
         assert samples['ogedge_render_duration_seconds_count{template="blog"}'] == 1
         assert samples['ogedge_request_duration_seconds_count{route="image"}'] >= made + 2
