@@ -288,6 +288,10 @@ def main() -> int:
                 asyncio.run(sweep(servers[name][0], slugs, rounds))
                 measured[name] = run(name, "/i/", ["-s", str(script)], (str(listing),))
             results["cards"][str(n)] = measured
+    except BaseException:
+        # The server's log lives in the temp dir removed below: show its tail first.
+        print(f"ogedge server log (tail):\n{og.output()}", file=sys.stderr)
+        raise
     finally:
         og.stop()
         os.killpg(floor_proc.pid, 15)
