@@ -29,7 +29,7 @@ from proxy.api.templates import (
 from proxy.closing import bounded
 from proxy.health import healthz, readyz
 from proxy.http.client_ip import ClientIP
-from proxy.http.errors import exception_handlers
+from proxy.http.errors import exception_handlers, send_described
 from proxy.image import ImageEndpoint
 from proxy.lifespan import Services, open_services
 from proxy.observe.middleware import Observe
@@ -76,7 +76,7 @@ class OgEdge(Observe):
         self.image: ImageEndpoint | None = None
         self.og: OgEndpoint | None = None
         self.sampler: Sampler | None = None
-        super().__init__(self._route, on_scrape=self._on_scrape)
+        super().__init__(self._route, on_scrape=self._on_scrape, on_error=_answer_error)
         self.litestar = Litestar(
             route_handlers=[
                 healthz,
@@ -142,6 +142,12 @@ class OgEdge(Observe):
                 await self.og(scope, receive, send)
                 return
         await self.litestar(scope, receive, send)  # type: ignore[arg-type]
+
+
+async def _answer_error(exc: BaseException, scope: dict[str, Any], send: Any) -> None:
+    # The one mapping (logs what it does not know, with the request id) for the plain ASGI
+    # endpoints too: a bug there is a logged JSON 500, and a known failure its usual answer.
+    await send_described(send, exc, scope.get("method") == "HEAD")
 
 
 def create_app(settings: Settings) -> OgEdge:

@@ -19,7 +19,7 @@ from proxy.catalog import Catalog, variant
 from proxy.http.client_ip import ClientIP
 from proxy.http.conditional import is_not_modified
 from proxy.http.delivery import Crawler, DeliveryPolicy
-from proxy.http.errors import describe
+from proxy.http.errors import send_described
 from proxy.http.responses import Send, error_body, send_error, send_full
 from proxy.limits import ImageLimiter
 from proxy.observe.metrics import IMAGE_FILE_SENT, IMAGE_HOT_CACHE, IMAGE_STORAGE_READ
@@ -235,6 +235,4 @@ class ImageEndpoint:
 
 async def _unavailable(send: Send, exc: Exception, head: bool) -> None:
     # The same answer the APIs give for the same failure (proxy/http/errors.py).
-    answer = describe(exc)
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
-    await send_error(send, answer.status, answer.body, head, extra)
+    await send_described(send, exc, head)

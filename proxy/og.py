@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from proxy.http.errors import describe
-from proxy.http.responses import Send, send_error
+from proxy.http.errors import send_described
+from proxy.http.responses import Send
 from proxy.image import ImageEndpoint
 from proxy.og_links import OgLinks
 
@@ -54,9 +54,7 @@ class OgEndpoint:
         try:
             slug, expires = await self.links.slug(path, query)
         except Exception as exc:  # every failure becomes its one documented answer
-            answer = describe(exc)
-            extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
-            await send_error(send, answer.status, answer.body, ask.head, extra)
+            await send_described(send, exc, ask.head)
             return
         until = now + self.recheck if expires is None else min(now + self.recheck, expires)
         known_urls = self._known

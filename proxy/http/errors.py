@@ -28,12 +28,12 @@ from proxy.errors import (
     Unavailable,
     Unusable,
 )
-from proxy.http.responses import error_body
+from proxy.http.responses import Send, error_body, send_error
 from proxy.render_pool import RenderBusy
 from proxy.storage.base import InvalidKey, StorageError, StorageUnavailable
 from proxy.storage.documents import CorruptDocument
 
-__all__ = ["Answer", "describe", "exception_handlers"]
+__all__ = ["Answer", "describe", "exception_handlers", "send_described"]
 
 log = logging.getLogger("ogedge.http")
 
@@ -106,6 +106,13 @@ def describe(exc: BaseException) -> Answer:
         return _unavailable("storage_unavailable", "image storage failed", 2)
     log.error("unexpected %s: %s", type(exc).__name__, exc, exc_info=exc)
     return Answer(500, "internal_error", "internal error")
+
+
+async def send_described(send: Send, exc: BaseException, head: bool) -> None:
+    """Answer `exc` on a plain ASGI endpoint, as `describe` says."""
+    answer = describe(exc)
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+    await send_error(send, answer.status, answer.body, head, extra)
 
 
 def _service(exc: ServiceError) -> Answer:

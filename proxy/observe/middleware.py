@@ -1,6 +1,10 @@
 """`Observe`: a plain ASGI wrapper around the whole app. Per HTTP request it sets the request
 id (contextvar + `X-Request-Id` response header), serves `/metrics`, and counts the answer by
-route and status with its latency. No framework, no per-request label lookups."""
+route and status with its latency. No framework, no per-request label lookups.
+
+An exception that escapes the app before it answered (the plain ASGI endpoints have no
+framework to catch it) goes to `on_error`, which logs it and answers; without this, the
+server would answer a bare 500 that no log explains."""
 
 from __future__ import annotations
 
@@ -16,14 +20,21 @@ __all__ = ["METRICS_PATH", "Observe"]
 
 METRICS_PATH = "/metrics"
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+OnError = Callable[[BaseException, dict[str, Any], Any], Awaitable[None]]
 _METRICS_TYPE = CONTENT_TYPE_LATEST.encode("ascii")
 
 
 class Observe:
-    def __init__(self, app: App, on_scrape: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        on_scrape: Callable[[], None] | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
         self.app = app
         self.meter = RequestMeter()
         self.on_scrape = on_scrape
+        self.on_error = on_error
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -32,7 +43,7 @@ class Observe:
         rid = from_headers(scope["headers"])
         token = REQUEST_ID.set(rid)
         id_header = (HEADER, rid.encode("ascii"))
-        status = 500  # if the app raises before answering, the server answers 500
+        status = 0  # until the app starts its answer
 
         async def send_with_id(message: dict[str, Any]) -> None:
             nonlocal status
@@ -49,8 +60,12 @@ class Observe:
                 await self._metrics(send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if status or self.on_error is None:
+                raise  # mid-answer: the server drops the connection rather than finish it
+            await self.on_error(exc, scope, send_with_id)
         finally:
-            self.meter.observe(route_of(path), status, perf_counter() - started)
+            self.meter.observe(route_of(path), status or 500, perf_counter() - started)
             REQUEST_ID.reset(token)
 
     async def _metrics(self, send: Any) -> None:

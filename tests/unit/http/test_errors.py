@@ -15,6 +15,7 @@ import config
 import renderer
 from proxy.app import create_app
 from proxy.cards import Cards
+from proxy.catalog import Catalog
 from proxy.errors import (
     Conflict,
     Forbidden,
@@ -123,3 +124,33 @@ def test_an_unexpected_exception_is_a_500_logged_once_with_traceback_and_request
     assert len(logged) == 1, lines.lines
     assert logged[0]["request_id"] == "req-abc-1"
     assert "Traceback" in logged[0]["exc"] and "a bug deep inside" in logged[0]["exc"]
+
+
+def test_a_hot_path_bug_is_a_json_500_logged_once_with_traceback_and_request_id(
+    tmp_path: Path,
+    state_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # /i/ is a plain ASGI endpoint with no framework to catch what it raises: the outer
+    # wrapper answers through the same mapping instead of leaving Granian's bare 500.
+    async def broken(self: Catalog, slug: str, fresh: bool = False) -> None:
+        raise ZeroDivisionError("a bug in the lookup")
+
+    monkeypatch.setattr(Catalog, "resolve", broken)  # failure injection: a real bug
+    settings = config.load({"OGEDGE_DATA_DIR": str(tmp_path), **state_env})
+    lines = Lines()
+    with TestClient(create_app(settings), raise_server_exceptions=False) as tc:
+        logging.getLogger().addHandler(lines)
+        r = tc.get("/i/AbCdEfGh1234", headers={"x-request-id": "req-hot-1"})
+        head = tc.head("/i/AbCdEfGh1234", headers={"x-request-id": "req-hot-2"})
+    logging.getLogger().removeHandler(lines)
+    assert r.status_code == 500
+    assert r.json() == {
+        "success": False,
+        "error": {"code": "internal_error", "message": "internal error"},
+    }
+    assert r.headers["x-request-id"] == "req-hot-1"
+    assert head.status_code == 500 and head.content == b""
+    logged = [line for line in lines.lines if "ZeroDivisionError" in line.get("exc", "")]
+    assert [line["request_id"] for line in logged] == ["req-hot-1", "req-hot-2"], lines.lines
+    assert all("a bug in the lookup" in line["exc"] for line in logged)
