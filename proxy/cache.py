@@ -18,11 +18,14 @@ _IMMUTABLE = b"public, max-age=31536000, immutable"
 class Card:
     """One servable image: its metadata and the response headers built once, not per request."""
 
-    __slots__ = ("meta", "not_modified_headers", "ok_headers", "sightings")
+    __slots__ = ("file", "meta", "not_modified_headers", "ok_headers", "sightings")
 
     def __init__(self, meta: ImageMeta, vary: list[tuple[bytes, bytes]] | None = None) -> None:
         self.meta = meta
         self.sightings = 0  # GETs answered from its file (HotCache.admit)
+        # Its local file, resolved once (the checks walk every path component): "" when the
+        # storage has no local files, None until asked.
+        self.file: str | None = None
         validators = [
             (b"etag", meta.etag.encode("ascii")),
             (b"last-modified", formatdate(meta.modified, usegmt=True).encode("ascii")),

@@ -177,8 +177,10 @@ class ImageEndpoint:
         """Local disk, validators known: let the server send the file itself (zero copy, no
         thread hop per chunk). False (nothing sent) when it is not a local file of the known
         size: the streaming path then checks everything."""
-        path = self.catalog.storage.local_path(card.meta.key)
+        path = card.file
         if path is None:
+            path = card.file = self.catalog.storage.local_path(card.meta.key) or ""
+        if not path:
             return False
         try:
             # One stat on the loop (microseconds, from the inode cache): a file replaced by

@@ -33,6 +33,7 @@ class CountingStorage:
         self.name = inner.name
         self.heads = 0
         self.opens = 0
+        self.paths = 0
         self.down = False
 
     async def head(self, key: str) -> ObjectInfo:
@@ -49,6 +50,11 @@ class CountingStorage:
             raise StorageUnavailable("down")
         async with self.inner.open(key) as opened:
             yield opened
+
+    def local_path(self, key: str) -> str | None:
+        self.paths += 1
+        result: str | None = self.inner.local_path(key)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -459,6 +465,27 @@ async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
     sent.clear()
     await endpoint(scope, None, send)
     assert all(m["type"] != "http.response.pathsend" for m in sent)
+    await storage.close()
+
+
+async def test_a_cards_file_is_resolved_once_not_per_request(
+    settings: config.Settings, shared_state: SharedState
+) -> None:
+    # Resolving a key checks every path component for links out of the root (a realpath):
+    # once per card, not on every hit of a working set larger than the hot cache.
+    from proxy.cache import HotCache
+    from proxy.storage import create_storage
+
+    data = png_bytes(seed_value=10)
+    await seed(settings, OTHER, data)
+    storage = CountingStorage(await create_storage(settings.storage))
+    cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
+    endpoint, _, scope, sent, send = await pathsend_endpoint(settings, shared_state, storage, cache)
+    for _ in range(5):
+        sent.clear()
+        await endpoint(scope, None, send)
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    assert storage.paths == 1
     await storage.close()
 
 
