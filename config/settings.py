@@ -119,7 +119,8 @@ class RenderSettings(msgspec.Struct, frozen=True, kw_only=True):
     # "process": renders run in render processes, so the event loop serving /i/ never waits
     # behind a render's Python code for the GIL; "thread": in the worker (less memory).
     mode: str = "process"
-    # Render processes (or threads) per server worker; 0 = cores / workers (at least 1).
+    # Render processes (or threads) per server worker; 0 = cores / workers, at least 2 when
+    # there are 2 cores (proxy/render_pool.py: default_workers).
     workers: int = 0
     # Renders allowed to wait for a thread; beyond that a request gets 503 at once.
     queue: int = 16

@@ -41,9 +41,15 @@ class RenderBusy(Exception):
 
 
 def default_workers(server_workers: int) -> int:
-    """Render workers per server worker so that, together, they match the cores."""
+    """Render workers per server worker: its share of the cores, and at least two where there
+    are two cores. The kernel does not spread connections evenly over server workers (k6's 4
+    keep-alive connections all landed on one of two workers in a measured run, leaving the
+    other worker's one render process idle: 48 renders/s instead of 65), so a worker may use
+    up to twice its share; render processes run at a lower priority (render_worker.start), so
+    the event loops serving /i/ still get the CPU first."""
     cores = os.cpu_count() or 1
-    return max(1, cores // max(1, server_workers or cores))
+    share = cores // max(1, server_workers or cores)
+    return max(1, min(cores, max(2, share)))
 
 
 class RenderPool:

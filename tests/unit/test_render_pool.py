@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from proxy.render_pool import RenderBusy, RenderPool
+from proxy.render_pool import RenderBusy, RenderPool, default_workers
+from proxy.render_worker import NICENESS
 
 
 async def test_runs_off_the_loop_and_returns_results() -> None:
@@ -82,6 +83,8 @@ async def test_render_processes_render_real_cards_off_the_server_process() -> No
             pids.update(await asyncio.gather(pool.run(_pid), pool.run(_pid)))
         assert os.getpid() not in pids and 1 <= len(pids) <= 2
         assert await pool.run(_vips_concurrency) == "1"  # the pool is the parallelism
+        # Below the server's priority: /i/ gets a contended core before a render does.
+        assert await pool.run(os.nice, 0) == os.nice(0) + NICENESS
         spec = renderer.RenderSpec(template="blog", title="Rendered in a render process")
         card = await pool.run(renderer.render, spec, None)
         assert card.data.startswith(b"\x89PNG") and (card.width, card.height) == (1200, 630)
@@ -102,3 +105,16 @@ async def test_a_dead_render_process_is_a_503_and_the_pool_is_replaced() -> None
         assert pool.in_use == 0
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize(
+    ("cores", "server_workers", "expected"),
+    [(1, 1, 1), (2, 2, 2), (2, 1, 2), (4, 4, 2), (8, 2, 4), (64, 64, 2), (2, 0, 2)],
+)
+def test_default_render_workers_are_a_share_of_the_cores_and_at_least_two(
+    monkeypatch: pytest.MonkeyPatch, cores: int, server_workers: int, expected: int
+) -> None:
+    # Two per server worker (never more than the cores): connections do not spread evenly
+    # over server workers, so a busy one can use an idle one's core.
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert default_workers(server_workers) == expected
