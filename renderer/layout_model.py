@@ -7,7 +7,7 @@ Geometry is in canvas pixels: `box = [x, y, width, height]`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -32,6 +32,8 @@ TEXT_FIELDS = ("title", "description", "tag", "author")
 IMAGE_FIELDS = ("avatar", "logo", "favicon", "page_image")
 
 Box = tuple[int, int, int, int]
+# 0..1, NaN refused: a blend factor outside it makes colours out of range.
+Opacity = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -42,7 +44,7 @@ class Chip(_Strict, frozen=True, kw_only=True):
     """A pill/rounded rectangle drawn behind a text layer, sized to the laid-out text."""
 
     color: str = "$accent"
-    opacity: float = 1.0
+    opacity: Opacity = 1.0
     padding: tuple[int, int] = (8, 16)  # vertical, horizontal
     radius: int = 999
     border: int = 0
@@ -68,7 +70,7 @@ class TextLayer(_Strict, tag="text", tag_field="type", frozen=True, kw_only=True
     line_height: float = 1.2
     letter_spacing: float = 0.0  # pixels between glyphs
     color: str = "$text"
-    opacity: float = 1.0
+    opacity: Opacity = 1.0
     align: Literal["left", "centre", "right"] = "left"
     valign: Literal["top", "middle", "bottom"] = "top"
     max_lines: int = 1
@@ -92,7 +94,7 @@ class ImageLayer(_Strict, tag="image", tag_field="type", frozen=True, kw_only=Tr
     border: int = 0
     border_color: str = "$background"
     align: Literal["left", "centre", "right"] = "centre"  # where `contain` puts the image
-    opacity: float = 1.0
+    opacity: Opacity = 1.0
     tint: str = ""  # if set, a one-colour silhouette through the image's alpha
     when: str = ""  # draw only when this field is non-empty ("!field": only when empty)
     when_missing: WhenMissing | None = None
@@ -105,7 +107,7 @@ class ShapeLayer(_Strict, tag="shape", tag_field="type", frozen=True, kw_only=Tr
     box: Box
     color: str = "$accent"
     color2: str = ""  # if set, a left-to-right gradient from color to color2
-    opacity: float = 1.0
+    opacity: Opacity = 1.0
     radius: int = 0
     # Draw only when this field is non-empty ("!field": only when empty); several
     # conditions separated by commas must all hold ("!logo,!favicon").
@@ -131,7 +133,7 @@ class Glow(_Strict, frozen=True, kw_only=True):
     y: float
     radius: float = 0.5
     color: str = "$accent"
-    opacity: float = 0.35
+    opacity: Opacity = 0.35
 
 
 class Pattern(_Strict, frozen=True, kw_only=True):
@@ -139,7 +141,7 @@ class Pattern(_Strict, frozen=True, kw_only=True):
     spacing: int = 32
     size: int = 2
     color: str = "$text"
-    opacity: float = 0.06
+    opacity: Opacity = 0.06
 
 
 class Background(_Strict, frozen=True, kw_only=True):

@@ -4,17 +4,21 @@ A template is written once for the `og` canvas; the other kinds start from that 
 boxes scaled to their canvas and are then refined by `[kinds.<kind>…]` override tables.
 Everything is validated at load (types, unknown keys, references, boxes inside the canvas)
 and errors name the file, kind, layer and key, so a template typo fails at start-up, not on
-the thousandth render.
+the thousandth render. The process-wide registry parses a template on first use (a one-card
+CLI render reads one file, not all of them); a server parses them all at start-up
+(`preload_templates`).
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import os
 import re
 import threading
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ __all__ = [
     "build_template",
     "load_templates",
     "parse_template",
+    "preload_templates",
     "registry",
     "templates_dir",
 ]
@@ -66,8 +71,51 @@ class Template:
 
 @dataclass(frozen=True, slots=True)
 class TemplateSet:
-    templates: dict[str, Template]
+    templates: Mapping[str, Template]
     palettes: dict[str, Palette]
+
+
+class _OnFirstUse(Mapping[str, Template]):
+    """Template files by name, each parsed and validated the first time it is asked for."""
+
+    def __init__(self, paths: dict[str, Path], palettes: dict[str, Palette], salt: bytes):
+        self._paths = paths
+        self._palettes = palettes
+        self._salt = salt
+        self._parsed: dict[str, Template] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> Template:
+        template = self._parsed.get(name)
+        if template is None:
+            path = self._paths[name]  # KeyError: no such template
+            with self._lock:
+                template = self._parsed.get(name)
+                if template is None:
+                    template = _load_template(path, self._palettes, self._salt)
+                    self._parsed[name] = template
+        return template
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _is_box(value: Any) -> bool:
+    # Anything else is left as written, for msgspec to refuse with the key's name.
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+    )
 
 
 def _scale_box(box: list[int], sx: float, sy: float, keep_aspect: bool) -> list[int]:
@@ -76,6 +124,34 @@ def _scale_box(box: list[int], sx: float, sy: float, keep_aspect: bool) -> list[
         s = min(sx, sy)
         return [round(x * sx), round(y * sy), round(w * s), round(h * s)]
     return [round(x * sx), round(y * sy), round(w * sx), round(h * sy)]
+
+
+def _check_shapes(raw: dict[str, Any], filename: str) -> None:
+    """The tables the merge walks must be tables (an upload can say `layers = 3`): checked
+    first, so a wrong shape is a TemplateError naming its key, never a crash in the merge."""
+
+    def table(value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise TemplateError(f"{filename}: key {key!r}: must be a table")
+        return value
+
+    def tables(value: Any, key: str) -> None:
+        for name, item in table(value, key).items():
+            table(item, f"{key}.{name}")
+
+    layers = raw.get("layers", [])
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        raise TemplateError(f"{filename}: key 'layers': must be an array of tables ([[layers]])")
+    tables(raw.get("stacks", {}), "stacks")
+    table(raw.get("background", {}), "background")
+    table(raw.get("output", {}), "output")
+    for kind, overrides in table(raw.get("kinds", {}), "kinds").items():
+        where = f"kinds.{kind}"
+        table(overrides, where)
+        table(overrides.get("background", {}), f"{where}.background")
+        table(overrides.get("output", {}), f"{where}.output")
+        tables(overrides.get("layers", {}), f"{where}.layers")
+        tables(overrides.get("stacks", {}), f"{where}.stacks")
 
 
 def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
@@ -87,11 +163,13 @@ def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
     stacks: dict[str, Any] = copy.deepcopy(raw.get("stacks", {}))
     for i, layer in enumerate(layers):
         layer.setdefault("id", layer.get("field") or f"{layer.get('type', 'layer')}{i}")
-        if isinstance(layer.get("box"), list) and len(layer["box"]) == 4:
+        if not isinstance(layer["id"], str):
+            raise TemplateError(f"{where}: layer {i}: key 'id' (or 'field'): must be a string")
+        if _is_box(layer.get("box")):
             square = layer.get("type") == "image" or layer.get("shape") == "circle"
             layer["box"] = _scale_box(layer["box"], sx, sy, square)
     for stack in stacks.values():
-        if isinstance(stack, dict) and isinstance(stack.get("box"), list):
+        if isinstance(stack, dict) and _is_box(stack.get("box")):
             stack["box"] = _scale_box(stack["box"], sx, sy, False)
     background = copy.deepcopy(raw.get("background", {}))
     overrides = raw.get("kinds", {}).get(kind, {})
@@ -154,8 +232,9 @@ def build_template(
     name = raw.get("name", stem) if named else stem
     if name != stem:
         raise TemplateError(f"{filename}: key 'name': must match the file name {stem!r}")
+    _check_shapes(raw, filename)
     default_palette = raw.get("palette", "midnight")
-    if default_palette not in palettes:
+    if not isinstance(default_palette, str) or default_palette not in palettes:
         raise TemplateError(f"{filename}: key 'palette': unknown palette {default_palette!r}")
     layouts: dict[str, KindLayout] = {}
     for kind in KINDS:
@@ -209,19 +288,22 @@ def _load_palettes(path: Path) -> dict[str, Palette]:
     return palettes
 
 
-def load_templates(directory: Path | None = None) -> TemplateSet:
-    """Load and validate every template and palette in `directory`."""
+def load_templates(directory: Path | None = None, *, lazily: bool = False) -> TemplateSet:
+    """Load and validate every template and palette in `directory` (`lazily`: palettes now,
+    each template when first asked for)."""
     directory = directory or templates_dir()
     palette_path = directory / "palettes.toml"
     palettes = _load_palettes(palette_path)
     salt = RENDERER_REVISION.encode() + hashlib.sha256(palette_path.read_bytes()).digest()
-    templates = {
-        path.stem: _load_template(path, palettes, salt)
-        for path in sorted(directory.glob("*.toml"))
-        if path.name != "palettes.toml"
+    paths = {
+        path.stem: path for path in sorted(directory.glob("*.toml")) if path.name != "palettes.toml"
     }
-    if not templates:
+    if not paths:
         raise TemplateError(f"{directory}: no templates found")
+    templates = _OnFirstUse(paths, palettes, salt)
+    if not lazily:
+        for name in templates:
+            templates[name]
     return TemplateSet(templates=templates, palettes=palettes)
 
 
@@ -230,10 +312,18 @@ _loaded: TemplateSet | None = None
 
 
 def registry() -> TemplateSet:
-    """The process-wide template set, loaded once (thread-safe)."""
+    """The process-wide template set: palettes loaded once, templates on first use
+    (thread-safe)."""
     global _loaded
     if _loaded is None:
         with _lock:
             if _loaded is None:
-                _loaded = load_templates()
+                _loaded = load_templates(lazily=True)
     return _loaded
+
+
+def preload_templates() -> None:
+    """Parse and validate every built-in template now: a server's typo fails at start-up."""
+    templates = registry().templates
+    for name in templates:
+        templates[name]

@@ -21,6 +21,9 @@ ROOT = Path(__file__).parents[3]
 MINIMAL = (ROOT / "templates" / "minimal.toml").read_text()
 
 
+EXTRA_TEXT = '\n[[layers]]\nid = "extra"\ntype = "text"\nfield = "title"\nbox = [120, 0, 960, 30]\n'
+
+
 def make_key(data_dir: Path, project: str) -> str:
     async def create() -> str:
         return (await KeyRegistry(LocalStorage(str(data_dir))).create(project))[0]
@@ -129,6 +132,22 @@ def test_upload_render_scope_and_delete(client: TestClient[Any], data_dir: Path)
             MINIMAL + '\n[[layers]]\nid = "extra"\ntype = "text"\nfield = "title"\nbox = "wide"\n',
             "box",
         ),
+        # Tables of the wrong shape, and values the text engine cannot take: each was a 500.
+        ("palette = 3\n" + MINIMAL.replace('palette = "mono"\n', ""), "palette"),
+        ("layers = 'x'\n" + MINIMAL.split("[[layers]]")[0], "layers"),
+        (MINIMAL.replace("[stacks.main]", "[stacks]\nmain = 3\n[unused]", 1), "stacks.main"),
+        (MINIMAL + "\n[kinds]\nog = 3\n", "kinds"),
+        (MINIMAL + "\n[kinds.twitter]\nlayers = 5\n", "kinds.twitter.layers"),
+        (
+            MINIMAL.replace("[stacks.main]\nbox = [120, 70, 960, 420]", "[stacks.main]\nbox = []"),
+            "box",
+        ),
+        (MINIMAL.replace('field = "tag"', 'field = ["tag"]', 1), "id"),
+        (MINIMAL + EXTRA_TEXT + "weight = -5\n", "weight"),
+        (MINIMAL + EXTRA_TEXT + "letter_spacing = 1e9\n", "letter_spacing"),
+        (MINIMAL + EXTRA_TEXT + "opacity = nan\n", "opacity"),
+        (MINIMAL + EXTRA_TEXT + "size = 100000\n", "size"),
+        (MINIMAL.replace("box = [120, 0, 960, 30]", "box = [120, 0, nan, 30]", 1), "box"),
     ],
 )
 def test_invalid_uploads_name_the_problem(
