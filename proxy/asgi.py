@@ -17,6 +17,7 @@ def create() -> OgEdge:
     # Fail fast: a worker on a too-old libvips must not start (importing the renderer no
     # longer checks, so that `ogedge doctor` can report it instead of crashing).
     renderer.check_runtime()
+    renderer.preload_templates()  # a broken built-in template fails the worker at start-up
     settings = config.load()
     app = create_app(settings)
     # After the app: Litestar installs its own root handler when it is built. One JSON object

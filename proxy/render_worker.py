@@ -25,4 +25,4 @@ def start() -> None:
     import renderer
 
     renderer.check_runtime()
-    renderer.available_templates()  # parse every built-in template once, now
+    renderer.preload_templates()  # parse every built-in template once, now

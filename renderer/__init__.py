@@ -36,7 +36,7 @@ from .pipeline import (
     template_version,
 )
 from .spec import KINDS, RenderSpec, parse_spec
-from .template import Template, parse_template
+from .template import Template, parse_template, preload_templates
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -62,6 +62,7 @@ __all__ = [
     "normalize",
     "parse_spec",
     "parse_template",
+    "preload_templates",
     "render",
     "spec_hash",
     "template_info",

@@ -58,6 +58,11 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-"$mode"-* && touch "$stamp"
 fi
 
+# Bytecode for our own modules, as pip writes it for a wheel's: an editable install leaves
+# none, and where PYTHONDONTWRITEBYTECODE is set every start would compile them again (tens
+# of ms of each `ogedge render`). Up-to-date files are skipped, so this is cheap every time.
+.venv/bin/python -m compileall -q -j 0 config proxy renderer >/dev/null
+
 # bench: the Node peers of scripts/bench_render_peers.py (satori + resvg, Takumi), exactly as
 # their package-lock.json files pin them. Benchmark-only: nothing at run time needs Node.
 if [ "$mode" = bench ]; then

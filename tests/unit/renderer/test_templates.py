@@ -10,7 +10,7 @@ import renderer
 from renderer import Assets, RenderSpec, render
 from renderer.colours import contrast_ratio
 from renderer.errors import TemplateError
-from renderer.template import load_templates, registry, templates_dir
+from renderer.template import load_templates, preload_templates, registry, templates_dir
 
 from .conftest import decode
 
@@ -134,3 +134,25 @@ def test_dejavu_only_system(monkeypatch: pytest.MonkeyPatch) -> None:
         assert card.layer("title") is not None
     with pytest.raises(renderer.SpecError, match="DejaVu Sans"):
         renderer.normalize(RenderSpec(title="t", font="Inter"))
+
+
+def test_a_lazy_registry_parses_a_template_on_first_use(tmp_path: Path) -> None:
+    # A one-card CLI render parses the template it uses; a server parses all at start-up.
+    directory = _copy_templates(tmp_path)
+    (directory / "quote.toml").write_text("layers = 'not a list'\n")
+    with pytest.raises(TemplateError, match="quote"):
+        load_templates(directory)
+    lazy = load_templates(directory, lazily=True)
+    assert "quote" in lazy.templates and "blog" in sorted(lazy.templates)
+    assert lazy.templates["blog"].name == "blog"  # the broken file was never read
+    assert lazy.templates["blog"] is lazy.templates["blog"]  # parsed once
+    with pytest.raises(TemplateError, match="quote"):
+        lazy.templates["quote"]
+    with pytest.raises(KeyError):
+        lazy.templates["nope"]
+
+
+def test_preloading_parses_every_built_in_template() -> None:
+    preload_templates()
+    templates = registry().templates
+    assert len(templates._parsed) == len(templates) >= 9  # type: ignore[attr-defined]
