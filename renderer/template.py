@@ -33,7 +33,7 @@ from .layout_model import (
     TextLayer,
 )
 from .spec import KINDS
-from .template_checks import check_layout
+from .template_checks import check_layout, check_shapes
 
 __all__ = [
     "RENDERER_REVISION",
@@ -126,34 +126,6 @@ def _scale_box(box: list[int], sx: float, sy: float, keep_aspect: bool) -> list[
     return [round(x * sx), round(y * sy), round(w * sx), round(h * sy)]
 
 
-def _check_shapes(raw: dict[str, Any], filename: str) -> None:
-    """The tables the merge walks must be tables (an upload can say `layers = 3`): checked
-    first, so a wrong shape is a TemplateError naming its key, never a crash in the merge."""
-
-    def table(value: Any, key: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise TemplateError(f"{filename}: key {key!r}: must be a table")
-        return value
-
-    def tables(value: Any, key: str) -> None:
-        for name, item in table(value, key).items():
-            table(item, f"{key}.{name}")
-
-    layers = raw.get("layers", [])
-    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
-        raise TemplateError(f"{filename}: key 'layers': must be an array of tables ([[layers]])")
-    tables(raw.get("stacks", {}), "stacks")
-    table(raw.get("background", {}), "background")
-    table(raw.get("output", {}), "output")
-    for kind, overrides in table(raw.get("kinds", {}), "kinds").items():
-        where = f"kinds.{kind}"
-        table(overrides, where)
-        table(overrides.get("background", {}), f"{where}.background")
-        table(overrides.get("output", {}), f"{where}.output")
-        tables(overrides.get("layers", {}), f"{where}.layers")
-        tables(overrides.get("stacks", {}), f"{where}.stacks")
-
-
 def _merge_kind(raw: dict[str, Any], kind: str, where: str) -> dict[str, Any]:
     """The raw tables for one kind: base layout scaled, then the kind's overrides applied."""
     base_w, base_h = KINDS[BASE_KIND]
@@ -232,7 +204,7 @@ def build_template(
     name = raw.get("name", stem) if named else stem
     if name != stem:
         raise TemplateError(f"{filename}: key 'name': must match the file name {stem!r}")
-    _check_shapes(raw, filename)
+    check_shapes(raw, filename)
     default_palette = raw.get("palette", "midnight")
     if not isinstance(default_palette, str) or default_palette not in palettes:
         raise TemplateError(f"{filename}: key 'palette': unknown palette {default_palette!r}")

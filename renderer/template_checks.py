@@ -1,10 +1,13 @@
-"""Semantic checks of a merged layout: references, ranges and boxes inside the canvas.
+"""Checks of a template: the raw tables' shapes before the merge (`check_shapes`), then the
+semantics of a merged layout: references, ranges and boxes inside the canvas.
 
 Types and unknown keys are already enforced by msgspec; these are the rules msgspec cannot
 express. Every message starts with the location prefix it is given (file, kind, layer).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .colours import ROLES, parse_hex
 from .errors import TemplateError
@@ -18,7 +21,7 @@ from .layout_model import (
     TextLayer,
 )
 
-__all__ = ["FONT_ROLES", "check_layout"]
+__all__ = ["FONT_ROLES", "check_layout", "check_shapes"]
 
 FONT_ROLES = ("$font", "$mono", "$serif", "$sans")
 
@@ -118,3 +121,31 @@ def check_layout(layout: KindLayout, where: str) -> None:
         raise TemplateError(f"{where}: output: key 'png_compression': must be 0..9")
     if not 0 <= layout.output.photo_png_compression <= 9:
         raise TemplateError(f"{where}: output: key 'photo_png_compression': must be 0..9")
+
+
+def check_shapes(raw: dict[str, Any], filename: str) -> None:
+    """The tables the merge walks must be tables (an upload can say `layers = 3`): checked
+    first, so a wrong shape is a TemplateError naming its key, never a crash in the merge."""
+
+    def table(value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise TemplateError(f"{filename}: key {key!r}: must be a table")
+        return value
+
+    def tables(value: Any, key: str) -> None:
+        for name, item in table(value, key).items():
+            table(item, f"{key}.{name}")
+
+    layers = raw.get("layers", [])
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        raise TemplateError(f"{filename}: key 'layers': must be an array of tables ([[layers]])")
+    tables(raw.get("stacks", {}), "stacks")
+    table(raw.get("background", {}), "background")
+    table(raw.get("output", {}), "output")
+    for kind, overrides in table(raw.get("kinds", {}), "kinds").items():
+        where = f"kinds.{kind}"
+        table(overrides, where)
+        table(overrides.get("background", {}), f"{where}.background")
+        table(overrides.get("output", {}), f"{where}.output")
+        tables(overrides.get("layers", {}), f"{where}.layers")
+        tables(overrides.get("stacks", {}), f"{where}.stacks")
