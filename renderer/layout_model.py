@@ -34,6 +34,12 @@ IMAGE_FIELDS = ("avatar", "logo", "favicon", "page_image")
 Box = tuple[int, int, int, int]
 # 0..1, NaN refused: a blend factor outside it makes colours out of range.
 Opacity = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+# Pango's (and CSS's) weight scale: outside it the markup does not parse.
+Weight = Annotated[int, msgspec.Meta(ge=100, le=1000)]
+# Pixels at 1x, at most the tallest canvas (1080, the square kind): larger only costs memory.
+TextSize = Annotated[int, msgspec.Meta(le=1080)]
+# Pango takes spacing in 1/1024 pt as a 32-bit int: ±100 px is far past any design.
+Spacing = Annotated[float, msgspec.Meta(ge=-100.0, le=100.0)]
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -64,11 +70,11 @@ class TextLayer(_Strict, tag="text", tag_field="type", frozen=True, kw_only=True
     text: str = ""  # literal text instead of a field (decorative glyphs, labels)
     box: Box
     font: str = "$font"
-    weight: int = 400
-    size: int = 32
+    weight: Weight = 400
+    size: TextSize = 32
     min_size: int = 0  # 0 means "same as size": no auto-shrink
     line_height: float = 1.2
-    letter_spacing: float = 0.0  # pixels between glyphs
+    letter_spacing: Spacing = 0.0  # pixels between glyphs
     color: str = "$text"
     opacity: Opacity = 1.0
     align: Literal["left", "centre", "right"] = "left"

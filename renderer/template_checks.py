@@ -26,12 +26,6 @@ __all__ = ["FONT_ROLES", "check_layout", "check_shapes"]
 FONT_ROLES = ("$font", "$mono", "$serif", "$sans")
 
 
-# Larger than any canvas is tall (1080 px, the square kind): a bigger font only costs memory.
-MAX_TEXT_SIZE = 1080
-# Pango takes it in 1/1024 pt as a 32-bit int; far past any design, and NaN is refused.
-MAX_LETTER_SPACING = 100.0
-
-
 def _check_colour(ref: str, where: str) -> None:
     if ref.startswith("$"):
         if ref[1:] not in ROLES:
@@ -61,15 +55,6 @@ def _check_layer(layer: Layer, layout: KindLayout, where: str) -> None:
             raise TemplateError(f"{where}: key 'field': must be one of {list(TEXT_FIELDS)}")
         if layer.size <= 0 or not 0 <= layer.min_size <= layer.size:
             raise TemplateError(f"{where}: key 'min_size': need 0 <= min_size <= size, size > 0")
-        if layer.size > MAX_TEXT_SIZE:
-            raise TemplateError(f"{where}: key 'size': at most {MAX_TEXT_SIZE} (pixels at 1x)")
-        if not 100 <= layer.weight <= 1000:
-            # Pango's (and CSS's) weight scale; outside it the markup does not parse.
-            raise TemplateError(f"{where}: key 'weight': must be 100..1000")
-        if not -MAX_LETTER_SPACING <= layer.letter_spacing <= MAX_LETTER_SPACING:
-            raise TemplateError(
-                f"{where}: key 'letter_spacing': at most {MAX_LETTER_SPACING} pixels either way"
-            )
         if layer.max_lines < 1 or not 0.8 <= layer.line_height <= 3:
             raise TemplateError(f"{where}: key 'max_lines'/'line_height' out of range")
         if layer.stack and layer.stack not in layout.stacks:
