@@ -49,7 +49,7 @@ def default_workers(server_workers: int) -> int:
     the event loops serving /i/ still get the CPU first."""
     cores = os.cpu_count() or 1
     share = cores // max(1, server_workers or cores)
-    return max(1, min(cores, max(2, share)))
+    return min(cores, max(2, share))
 
 
 class RenderPool:

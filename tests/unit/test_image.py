@@ -438,15 +438,21 @@ async def pathsend_endpoint(
     return endpoint_for(catalog, settings, shared_state), catalog, scope, sent, send
 
 
+async def seeded_local(settings: config.Settings, seed_value: int) -> tuple[bytes, CountingStorage]:
+    """A card under OTHER on local disk, and that storage (counting its reads)."""
+    from proxy.storage import create_storage
+
+    data = png_bytes(seed_value=seed_value)
+    await seed(settings, OTHER, data)
+    return data, CountingStorage(await create_storage(settings.storage))
+
+
 async def test_a_local_file_is_handed_to_the_server_when_it_supports_pathsend(
     settings: config.Settings, shared_state: SharedState
 ) -> None:
     from proxy.cache import HotCache
-    from proxy.storage import create_storage
 
-    data = png_bytes(seed_value=9)
-    await seed(settings, OTHER, data)
-    storage = await create_storage(settings.storage)
+    data, storage = await seeded_local(settings, 9)
     cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
     endpoint, _, scope, sent, send = await pathsend_endpoint(settings, shared_state, storage, cache)
     await endpoint(scope, None, send)
@@ -474,11 +480,8 @@ async def test_a_cards_file_is_resolved_once_not_per_request(
     # Resolving a key checks every path component for links out of the root (a realpath):
     # once per card, not on every hit of a working set larger than the hot cache.
     from proxy.cache import HotCache
-    from proxy.storage import create_storage
 
-    data = png_bytes(seed_value=10)
-    await seed(settings, OTHER, data)
-    storage = CountingStorage(await create_storage(settings.storage))
+    _, storage = await seeded_local(settings, 10)
     cache = HotCache(0, 1, 10, 10, 30.0)  # no hot bodies: every GET reaches the file
     endpoint, _, scope, sent, send = await pathsend_endpoint(settings, shared_state, storage, cache)
     for _ in range(5):
@@ -493,11 +496,8 @@ async def test_a_file_seen_again_is_read_into_memory_and_then_served_from_it(
     settings: config.Settings, shared_state: SharedState
 ) -> None:
     from proxy.cache import HotCache
-    from proxy.storage import create_storage
 
-    data = png_bytes(seed_value=11)
-    await seed(settings, OTHER, data)
-    storage = CountingStorage(await create_storage(settings.storage))
+    data, storage = await seeded_local(settings, 11)
     cache = HotCache(50 * len(data), 10 * len(data), 10, 10, 30.0)  # a budget of 5 bodies
     endpoint, catalog, scope, sent, send = await pathsend_endpoint(
         settings, shared_state, storage, cache
