@@ -1,12 +1,14 @@
 """Encoding the canvas: PNG by default, JPEG / WebP / AVIF on request, under a byte budget.
 
 Settings are chosen by measurement (the blog card's 1200x630 canvas, median of 11-15 encodes;
-README, Rendering and Performance). PNG, no row filter, by zlib level: 2 = 6.3 ms / 181 KB,
-4 = 9.6 ms / 143 KB, 6 = 12.1 ms / 121 KB, 7 = 12.7 ms / 119 KB, 8 = 21 ms / 116 KB,
-9 = 30 ms / 113 KB. Row filters only cost here (the gradients carry dither noise that
-sub/up/paeth cannot predict: level 6 with `all` is 35 ms / 133 KB). Palette quantisation is
-66-115 ms (70-105 KB) and bands the gradients, so it is never used. Level 6 is the default: a
-card is encoded once and sent on every hit. WebP by effort at q82: 0 = 19 ms / 38 KB,
+README, Rendering and Performance). PNG, no row filter, by zlib level: 2 = 5.3 ms / 150 KB,
+4 = 5.6 ms / 115 KB, 6 = 8.2 ms / 101 KB, 7 = 11.2 ms / 94 KB, 8 = 17 ms / 93 KB,
+9 = 24 ms / 90 KB (backgrounds repeat each row four times, which deflate finds at any
+level; see background._smooth). Row filters only cost here (level 6 with `all` is 26 ms for
+the same 101 KB: the repeated rows already compress, and the smooth gradients between them
+defeat sub/up/paeth prediction). Palette quantisation is 66-115 ms (70-105 KB) and bands
+the gradients, so it is never used. Level 6 is the default: a card is encoded once and sent
+on every hit, so 14% fewer bytes than level 4 are worth its 2.6 ms. WebP by effort at q82: 0 = 19 ms / 38 KB,
 1 = 20.5 ms / 30 KB, 2 = 26 ms / 28 KB, 4 = 61 ms / 27 KB; effort 2 is kept (the smallest
 bytes per millisecond). Metadata is never written (keep="none"), which also keeps output
 byte-identical for identical pixels.

@@ -47,8 +47,9 @@ __all__ = [
     "templates_dir",
 ]
 
-#: Bumped when rendering code changes output for the same template files.
-RENDERER_REVISION = "2"  # 2: balanced wrapping, RTL anchoring, integer blending
+#: Bumped when rendering code changes output for the same template files. 2: balanced
+#: wrapping, RTL anchoring, integer blending; 3: background rows repeated, not interpolated.
+RENDERER_REVISION = "3"
 BASE_KIND = "og"
 
 
