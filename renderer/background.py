@@ -1,8 +1,8 @@
 """Static backgrounds: gradients, glows, patterns and shapes, built once.
 
 Everything here depends only on (template, kind, palette, which shapes apply), never on
-the spec's text or assets, so the result is a flat RGB raster cached in a byte-bounded LRU and each render
-starts from it instead of recomputing 750k gradient pixels.
+the spec's text or assets, so the result is a flat RGB raster cached in a byte-bounded LRU
+and each render starts from it instead of recomputing 750k gradient pixels.
 """
 
 from __future__ import annotations

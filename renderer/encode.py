@@ -8,10 +8,10 @@ level; see background._smooth). Row filters only cost here (level 6 with `all` i
 the same 101 KB: the repeated rows already compress, and the smooth gradients between them
 defeat sub/up/paeth prediction). Palette quantisation is 66-115 ms (70-105 KB) and bands
 the gradients, so it is never used. Level 6 is the default: a card is encoded once and sent
-on every hit, so 14% fewer bytes than level 4 are worth its 2.6 ms. WebP by effort at q82: 0 = 19 ms / 38 KB,
-1 = 20.5 ms / 30 KB, 2 = 26 ms / 28 KB, 4 = 61 ms / 27 KB; effort 2 is kept (the smallest
-bytes per millisecond). Metadata is never written (keep="none"), which also keeps output
-byte-identical for identical pixels.
+on every hit, so 14% fewer bytes than level 4 are worth its 2.6 ms. WebP by effort at q82:
+0 = 19 ms / 38 KB, 1 = 20.5 ms / 30 KB, 2 = 26 ms / 28 KB, 4 = 61 ms / 27 KB; effort 2 is kept
+(the smallest bytes per millisecond). Metadata is never written (keep="none"), which also
+keeps output byte-identical for identical pixels.
 """
 
 from __future__ import annotations
