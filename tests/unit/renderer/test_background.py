@@ -22,15 +22,20 @@ def test_some_templates_have_gradients() -> None:
     assert len({name for name, _ in CASES}) >= 4
 
 
-@pytest.mark.parametrize(("name", "kind"), CASES)
-def test_upsampled_field_matches_the_full_size_one(name: str, kind: str) -> None:
+def _fields(name: str, kind: str) -> tuple[pyvips.Image, pyvips.Image]:
+    """The background field computed at full size (float) and as rendered (small, upsampled)."""
     template = registry().templates[name]
     layout = template.layouts[kind]
     palette = registry().palettes[template.default_palette]
     bg, width, height = layout.background, layout.width, layout.height
     full = background._glows(background._paint(bg, palette, width, height), bg, palette)
-    smooth = background._smooth(bg, palette, width, height)
-    assert (smooth.width, smooth.height, smooth.bands) == (width, height, 3)
+    return full, background._smooth(bg, palette, width, height)
+
+
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_upsampled_field_matches_the_full_size_one(name: str, kind: str) -> None:
+    full, smooth = _fields(name, kind)
+    assert (smooth.width, smooth.height, smooth.bands) == (full.width, full.height, 3)
     assert (full - smooth).abs().max() <= 2.0
 
 
@@ -47,10 +52,5 @@ def _steepest_step(image: pyvips.Image) -> float:
 def test_upsampling_adds_no_step_the_full_size_field_lacks(name: str, kind: str) -> None:
     # Rows are repeated rather than interpolated (they compress to back-references): that
     # must not show as bands, so no neighbour-to-neighbour step may exceed the full field's.
-    template = registry().templates[name]
-    layout = template.layouts[kind]
-    palette = registry().palettes[template.default_palette]
-    bg, width, height = layout.background, layout.width, layout.height
-    full = background._glows(background._paint(bg, palette, width, height), bg, palette)
-    smooth = background._smooth(bg, palette, width, height)
+    full, smooth = _fields(name, kind)
     assert _steepest_step(smooth) <= max(1.0, _steepest_step((full + 0.5).cast("uchar")))
