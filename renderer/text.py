@@ -108,15 +108,22 @@ def base_direction(text: str) -> str:
 
 
 def _render(text: str, style: TextStyle, size: int, width: int) -> tuple[pyvips.Image, int]:
-    image = pyvips.Image.text(
-        _markup(text, style, size),
-        font=f"{style.families} {size}",
-        width=width,
-        align=_PANGO_ALIGN[style.align],
-        dpi=72,
-        rgba=True,
-        wrap="word-char",
-    )
+    try:
+        image = pyvips.Image.text(
+            _markup(text, style, size),
+            font=f"{style.families} {size}",
+            width=width,
+            align=_PANGO_ALIGN[style.align],
+            dpi=72,
+            rgba=True,
+            wrap="word-char",
+        )
+    except pyvips.Error as exc:
+        # Text with no ink at all (a lone soft hyphen, zero-width spaces) is one empty line,
+        # not a failed card; libvips refuses to make an image of it.
+        if "no text to render" not in exc.detail:
+            raise
+        image = pyvips.Image.black(1, 1, bands=4).copy(interpretation="srgb")
     line_px = style.line_px(size)
     bottom = int(image.get("yoffset")) + image.height
     lines = max(1, math.floor((bottom - _LINE_INK_THRESHOLD * line_px) / line_px) + 1)

@@ -100,3 +100,13 @@ def test_grapheme_cuts_keep_clusters_whole() -> None:
     cuts = grapheme_cuts(text)
     pieces = [text[i:j] for i, j in zip([0, *cuts], cuts, strict=False)]
     assert pieces == ["a", family, "e\u0301", "🇫🇷"]
+
+
+@pytest.mark.parametrize("title", ["\xad", "\u200b", "\u200b\u200d\u2060"])
+def test_text_with_no_ink_renders_as_an_empty_line(title: str) -> None:
+    # libvips refuses to make an image of text Pango draws nothing for: a client's title must
+    # not turn that into a failed card.
+    card = render(RenderSpec(template="blog", title=title, tag="Tag"))
+    assert (decode(card).width, decode(card).height) == (1200, 630)
+    title_layer = next(layer for layer in card.layers if layer.id == "title")
+    assert title_layer.lines == 1
