@@ -11,7 +11,7 @@ import pyvips
 
 from .memo import ByteMemo, image_bytes
 
-__all__ = ["BLEND_CACHE_BYTES", "flatten"]
+__all__ = ["BLEND_CACHE_BYTES", "Canvas", "flatten"]
 
 BLEND_CACHE_BYTES = 24 * 1024 * 1024
 
@@ -19,6 +19,38 @@ Item = tuple[pyvips.Image, int, int]
 # (base, overlays, blended): holding base and overlays keeps their ids from being reused
 # while the entry lives, and lets a hit check identity, not just the id numbers.
 Entry = tuple[pyvips.Image, list[pyvips.Image], pyvips.Image]
+
+
+class Canvas:
+    """A flattened card: `base` with `tiles` inserted at (x, y); tiles never overlap.
+
+    Kept apart so an encoder can build only the rows it needs: the PNG encoder reuses what it
+    deflated for rows made of the same base and tiles, and reads only the others.
+    """
+
+    __slots__ = ("_image", "base", "tiles")
+
+    def __init__(self, base: pyvips.Image, tiles: tuple[Item, ...] = ()) -> None:
+        self.base = base
+        self.tiles = tiles
+        self._image: pyvips.Image | None = None
+
+    @property
+    def image(self) -> pyvips.Image:
+        """The whole card (built once; two threads racing build equal images)."""
+        if self._image is None:
+            self._image = self.rows(0, self.base.height)
+        return self._image
+
+    def rows(self, top: int, bottom: int) -> pyvips.Image:
+        """Rows top..bottom of the card, built from only the tiles that cross them."""
+        out = self.base
+        if (top, bottom) != (0, out.height):
+            out = out.crop(0, top, out.width, bottom - top)
+        for tile, x, y in self.tiles:
+            if y < bottom and y + tile.height > top:
+                out = out.insert(tile, x, y - top)  # libvips clips what falls outside
+        return out.copy(interpretation="srgb")
 
 
 def _materialise(entry: Entry) -> Entry:
@@ -36,22 +68,26 @@ _memo: ByteMemo[tuple[int, ...], Entry] = ByteMemo(
 
 
 def _clusters(overlays: list[tuple[pyvips.Image, int, int]]) -> list[list[int]]:
-    """Group overlays whose rectangles touch, so each group is blended in one region."""
-    rects = [(x, y, x + im.width, y + im.height) for im, x, y in overlays]
-    groups: list[tuple[list[int], list[int]]] = []  # (indices, [x0, y0, x1, y1])
-    for i, (x0, y0, x1, y1) in enumerate(rects):
-        merged = ([i], [x0, y0, x1, y1])
-        for group in list(groups):
-            gx0, gy0, gx1, gy1 = group[1]
-            if x0 < gx1 and gx0 < x1 and y0 < gy1 and gy0 < y1:
-                groups.remove(group)
-                merged[0].extend(group[0])
-                b = merged[1]
-                merged = (
-                    merged[0],
-                    [min(b[0], gx0), min(b[1], gy0), max(b[2], gx1), max(b[3], gy1)],
-                )
-        groups.append(merged)
+    """Group overlays whose rectangles touch, so each group is blended in one region.
+
+    A group's box grows as it absorbs others, so merging repeats until no box touches another:
+    the regions never overlap, and none can paint over another's ink.
+    """
+    groups: list[tuple[list[int], tuple[int, int, int, int]]] = []  # (indices, x0, y0, x1, y1)
+    for i, (im, x, y) in enumerate(overlays):
+        indices, (x0, y0, x1, y1) = [i], (x, y, x + im.width, y + im.height)
+        touching = True
+        while touching:
+            touching = False
+            for group in groups:
+                gx0, gy0, gx1, gy1 = group[1]
+                if x0 < gx1 and gx0 < x1 and y0 < gy1 and gy0 < y1:
+                    groups.remove(group)
+                    indices += group[0]
+                    x0, y0, x1, y1 = min(x0, gx0), min(y0, gy0), max(x1, gx1), max(y1, gy1)
+                    touching = True
+                    break
+        groups.append((indices, (x0, y0, x1, y1)))
     return [sorted(indices) for indices, _ in groups]
 
 
@@ -87,19 +123,19 @@ def _region(
     return build()[2]  # same ids, other images: never hand out another combination's pixels
 
 
-def flatten(base: pyvips.Image, overlays: list[Item]) -> pyvips.Image:
+def flatten(base: pyvips.Image, overlays: list[Item]) -> Canvas:
     """Blend overlays onto the base, touching only the regions they cover.
 
     libvips' composite works in float on every pixel of its base, so compositing over the
     whole canvas costs ~8 ms; blending each cluster of overlapping layers on its own crop
     and inserting the result back costs a fraction, and keeps file order within a cluster.
     """
-    out = base
+    tiles: list[Item] = []
     for indices in _clusters(overlays):
         items = [overlays[i] for i in indices]
         x0 = min(x for _, x, _ in items)
         y0 = min(y for _, _, y in items)
         x1 = max(x + im.width for im, x, _ in items)
         y1 = max(y + im.height for im, _, y in items)
-        out = out.insert(_region(base, items, x0, y0, x1 - x0, y1 - y0), x0, y0)
-    return out.copy(interpretation="srgb")
+        tiles.append((_region(base, items, x0, y0, x1 - x0, y1 - y0), x0, y0))
+    return Canvas(base, tuple(tiles))

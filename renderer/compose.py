@@ -14,7 +14,7 @@ import pyvips
 
 from .assets_cache import fitted_asset, photo_background
 from .background import resolve_colour, static_background
-from .blend import flatten
+from .blend import Canvas, flatten
 from .colours import Palette
 from .fonts import CATALOGUE, family_list
 from .layout_model import ImageLayer, KindLayout, ShapeLayer, TextLayer
@@ -176,7 +176,7 @@ def _intersect(a: Rect, b: Rect) -> Rect:
 
 def compose(
     template: str, kind: str, layout: KindLayout, palette: Palette, content: Content
-) -> tuple[pyvips.Image, list[LayerReport]]:
+) -> tuple[Canvas, list[LayerReport]]:
     """Draw one card; returns the RGB canvas and what each layer did."""
     canvas: Rect = (0, 0, layout.width, layout.height)
     photo = content.images.get(layout.background.image_field or "-")

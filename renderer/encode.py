@@ -1,7 +1,7 @@
 """Encoding the canvas: PNG by default, JPEG / WebP / AVIF on request, under a byte budget.
 
 Settings are chosen by measurement (the blog card's 1200x630 canvas, median of 11-15 encodes;
-README, Rendering and Performance). PNG, no row filter, by zlib level: 2 = 5.3 ms / 150 KB,
+README, Rendering and Performance). PNG, no row filter, by zlib level (libvips' encoder): 2 = 5.3 ms / 150 KB,
 4 = 5.6 ms / 115 KB, 6 = 8.2 ms / 101 KB, 7 = 11.2 ms / 94 KB, 8 = 17 ms / 93 KB,
 9 = 24 ms / 90 KB (backgrounds repeat each row four times, which deflate finds at any
 level; see background._smooth). Row filters only cost here (level 6 with `all` is 26 ms for
@@ -16,10 +16,10 @@ keeps output byte-identical for identical pixels.
 
 from __future__ import annotations
 
-import pyvips
-
+from .blend import Canvas
 from .errors import RenderError
 from .layout_model import Output
+from .png import encode_png
 
 __all__ = ["MAX_OUTPUT_BYTES", "MEDIA_TYPES", "encode"]
 
@@ -33,7 +33,11 @@ MEDIA_TYPES = {
 }
 
 
-def _once(image: pyvips.Image, fmt: str, level: int) -> bytes:
+def _once(canvas: Canvas, fmt: str, level: int) -> bytes:
+    base = canvas.base
+    if fmt == "png" and base.bands == 3 and base.format == "uchar":
+        return encode_png(canvas, level)  # by row bands: see png.py
+    image = canvas.image
     if fmt == "png":
         data = image.pngsave_buffer(compression=level, filter="none", keep="none")
     elif fmt == "jpeg":
@@ -47,7 +51,7 @@ def _once(image: pyvips.Image, fmt: str, level: int) -> bytes:
     return bytes(data)
 
 
-def encode(image: pyvips.Image, fmt: str, output: Output, budget: int = MAX_OUTPUT_BYTES) -> bytes:
+def encode(canvas: Canvas, fmt: str, output: Output, budget: int = MAX_OUTPUT_BYTES) -> bytes:
     """Encode within `budget` bytes, stepping to stronger settings only when needed."""
     if fmt == "png":
         ladder = sorted({output.png_compression, 6, 9})
@@ -61,7 +65,7 @@ def encode(image: pyvips.Image, fmt: str, output: Output, budget: int = MAX_OUTP
         ladder = [start, *(q for q in (70, 55, 40, 25) if q < start)]
     data = b""
     for level in ladder:
-        data = _once(image, fmt, level)
+        data = _once(canvas, fmt, level)
         if len(data) <= budget:
             return data
     if fmt == "png":

@@ -79,6 +79,15 @@ class ByteMemo(Generic[K, V]):
         self._keep(key, value)
         return value
 
+    def get(self, key: K) -> V | None:
+        """The kept value for `key`, or None; a miss is not counted as a sighting."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
     @property
     def nbytes(self) -> int:
         """Bytes of the values kept now (as `sizeof` counts them)."""

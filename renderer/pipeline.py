@@ -164,11 +164,11 @@ def render(
     content = Content(texts=texts, images=images, font=spec.font, max_pixels=max_pixels)
     # The cached background is per density too: the kind's name carries it.
     drawn_as = spec.kind if spec.dpr == 1 else f"{spec.kind}@{spec.dpr}x"
-    image, reports = compose(template.name, drawn_as, layout, palette, content)
+    canvas, reports = compose(template.name, drawn_as, layout, palette, content)
     output = layout.output
     if layout.background.image_field in images:  # drawn over a photo: see Output
         output = msgspec.structs.replace(output, png_compression=output.photo_png_compression)
-    data = encode(image, spec.format, output, max_bytes)
+    data = encode(canvas, spec.format, output, max_bytes)
     return Rendered(
         data=data,
         media_type=MEDIA_TYPES[spec.format],

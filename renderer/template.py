@@ -48,8 +48,9 @@ __all__ = [
 ]
 
 #: Bumped when rendering code changes output for the same template files. 2: balanced
-#: wrapping, RTL anchoring, integer blending; 3: background rows repeated, not interpolated.
-RENDERER_REVISION = "3"
+#: wrapping, RTL anchoring, integer blending; 3: background rows repeated, not interpolated;
+#: 4: PNG deflated by row bands, overlapping blend regions merged.
+RENDERER_REVISION = "4"
 BASE_KIND = "og"
 
 
