@@ -1,7 +1,8 @@
 """Encoding the canvas: PNG by default, JPEG / WebP / AVIF on request, under a byte budget.
 
 Settings are chosen by measurement (the blog card's 1200x630 canvas, median of 11-15 encodes;
-README, Rendering and Performance). PNG, no row filter, by zlib level (libvips' encoder): 2 = 5.3 ms / 150 KB,
+README, Rendering and Performance). PNG (deflated by row bands, see png.py; measured as one
+libvips encode of the whole card), no row filter, by zlib level: 2 = 5.3 ms / 150 KB,
 4 = 5.6 ms / 115 KB, 6 = 8.2 ms / 101 KB, 7 = 11.2 ms / 94 KB, 8 = 17 ms / 93 KB,
 9 = 24 ms / 90 KB (backgrounds repeat each row four times, which deflate finds at any
 level; see background._smooth). Row filters only cost here (level 6 with `all` is 26 ms for
